@@ -1,0 +1,5 @@
+import sys
+
+from wheelworks.cli import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+"""The wheelworks cache: content-keyed folders, each built once under a lock.
+
+An entry counts only once its ``<name>.done`` marker exists, so a build killed midway
+leaves a folder that the next run removes and makes again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by wheelworks.\n"
+)
+
+
+def default_root(env: Mapping[str, str]) -> Path:
+    if env.get("WHEELWORKS_CACHE_DIR"):
+        return Path(env["WHEELWORKS_CACHE_DIR"]).expanduser().resolve()
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "wheelworks"
+
+
+class Cache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        tag = root / "CACHEDIR.TAG"
+        if not tag.exists():
+            tag.write_text(CACHEDIR_TAG)
+
+    def path(self, kind: str, name: str) -> Path:
+        return self.root / kind / name
+
+    def ensure(self, entry: Path, create: Callable[[Path], None]) -> bool:
+        """Make ``entry`` with ``create(entry)`` unless it is complete already.
+
+        Returns True when the entry was already there (a cache hit).
+        """
+        done = _marker(entry)
+        if done.exists():
+            return True
+        with locked(entry.with_name(entry.name + ".lock")):
+            if done.exists():
+                return True
+            shutil.rmtree(entry, ignore_errors=True)
+            entry.mkdir(parents=True)
+            try:
+                create(entry)
+            except BaseException:
+                shutil.rmtree(entry, ignore_errors=True)
+                raise
+            done.touch()
+        return False
+
+
+def _marker(entry: Path) -> Path:
+    return entry.with_name(entry.name + ".done")
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock shared with other wheelworks processes on this machine."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

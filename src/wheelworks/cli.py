@@ -1,0 +1,142 @@
+"""The command line: parse, call the library, print, exit. Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from wheelworks import config as config_mod
+from wheelworks.cache import default_root
+from wheelworks.errors import WheelworksError
+from wheelworks.pipeline import BuildOptions, build_wheels
+from wheelworks.progress import reporter_for
+from wheelworks.records import BuildRecord, Records
+from wheelworks.run import tail
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WheelworksError as exc:
+        if args.traceback:
+            raise
+        print(f"wheelworks: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("wheelworks: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wheelworks", description="Build, repair and test binary wheels.")
+    parser.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", type=Path, help="wheelworks.toml or pyproject.toml (default: ./wheelworks.toml)")
+        p.add_argument("--builds-dir", type=Path, help="where build records go (default: builds/ beside the config)")
+
+    p = sub.add_parser("build", help="build, repair and test wheels for the selected Pythons")
+    common(p)
+    p.add_argument("--only", metavar="SELECTOR", help="build only targets matching these globs, e.g. 'cp312-*'")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="targets built at once (default: 1)")
+    p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
+    p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
+    p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("builds", help="list build records")
+    common(p)
+    p.set_defaults(func=_builds)
+
+    p = sub.add_parser("log", help="print the logs of a build (ID may be a prefix, or 'latest')")
+    common(p)
+    p.add_argument("id")
+    p.add_argument("target", nargs="?", help="a target identifier, 'source' or 'libraries'")
+    p.set_defaults(func=_log)
+    return parser
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return args.config or config_mod.find_config(Path.cwd())
+
+
+def _builds_dir(args: argparse.Namespace) -> Path:
+    if args.builds_dir:
+        return args.builds_dir.resolve()
+    base = _config_path(args).resolve().parent if args.config or _has_config() else Path.cwd()
+    return base / "builds"
+
+
+def _has_config() -> bool:
+    try:
+        config_mod.find_config(Path.cwd())
+    except WheelworksError:
+        return False
+    return True
+
+
+def _build(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    if args.build_commit:
+        env["WHEELWORKS_BUILD_COMMIT"] = args.build_commit
+    config = config_mod.load(_config_path(args), env)
+    options = BuildOptions(
+        wheelhouse=(args.wheelhouse or config.root / "wheelhouse").resolve(),
+        builds_dir=_builds_dir(args),
+        cache_dir=(args.cache_dir.resolve() if args.cache_dir else default_root(env)),
+        only=args.only,
+        jobs=args.jobs,
+        env=env,
+    )
+    record = build_wheels(config, options, reporter_for(sys.stderr))
+    _summary(record, Records(options.builds_dir))
+    return 0 if record.status == "ok" else 1
+
+
+def _summary(record: BuildRecord, store: Records) -> None:
+    print(f"build {record.id}: {record.project} at {record.commit or record.ref}")
+    for target in record.targets:
+        if target.status == "ok":
+            print(f"  ok      {target.identifier}  {target.wheel}")
+            continue
+        failed = next((s for s in target.steps if s.status == "failed"), None)
+        print(f"  {target.status:<7} {target.identifier}  {failed.name + ' failed' if failed else ''}")
+        if failed:
+            log = store.folder(record.id) / failed.log
+            print("\n".join("    | " + line for line in tail(log).splitlines()))
+            print(f"    log: {log}")
+    print(f"wheels in {record.wheelhouse}")
+    if record.status != "ok":
+        bad = [t.identifier for t in record.targets if t.status == "failed"]
+        print(f"wheelworks: error: {len(bad)} of {len(record.targets)} targets failed: {', '.join(bad)}", file=sys.stderr)
+
+
+def _builds(args: argparse.Namespace) -> None:
+    store = Records(_builds_dir(args))
+    for build_id in store.ids():
+        record = store.load(build_id)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
+        commit = (record.commit or "-")[:12]
+        ok = sum(t.status == "ok" for t in record.targets)
+        print(f"{record.id}  {when}  {record.status:<7} {record.project} {record.ref}@{commit}  {ok}/{len(record.targets)} wheels")
+
+
+def _log(args: argparse.Namespace) -> None:
+    store = Records(_builds_dir(args))
+    record = store.load(args.id)
+    logs = store.folder(record.id) / "logs"
+    folder = logs / args.target if args.target else logs
+    files = [folder.with_suffix(".log")] if args.target and folder.with_suffix(".log").is_file() else sorted(folder.rglob("*.log"))
+    if not files:
+        known = ", ".join(t.identifier for t in record.targets)
+        raise WheelworksError(f"build {record.id} has no logs for '{args.target}'", f"targets: {known}")
+    for path in files:
+        print(f"==> {path.relative_to(logs)} <==")
+        print(path.read_text(encoding="utf-8", errors="replace"), end="")

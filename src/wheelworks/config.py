@@ -1,0 +1,334 @@
+"""wheelworks.toml -> one frozen Config: defaults, then the file, then the environment.
+
+Every key is checked against a schema, so a typo is an error naming the key rather than
+a setting silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from wheelworks.errors import ConfigError
+from wheelworks.hashes import digest
+from wheelworks.platforms import Platform
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+CONFIG_NAME = "wheelworks.toml"
+BUILD_COMMIT_VARS = ("WHEELWORKS_BUILD_COMMIT", "BUILD_COMMIT")
+LIBRARY_SYSTEMS = ("autotools", "cmake", "meson", "make", "script")
+
+# key -> expected TOML type; "strs" is a list of strings (a single string is accepted),
+# "env" a table of scalar values.
+_SCHEMA: dict[str, dict[str, str]] = {
+    "project": {"name": "str", "repo": "str", "build-commit": "str", "subdir": "str"},
+    "build": {
+        "python": "strs",
+        "skip": "strs",
+        "environment": "env",
+        "before-build": "str",
+        "missing-python": "str",
+        "interpreters": "strs",
+    },
+    "library": {
+        "name": "str",
+        "version": "str",
+        "url": "str",
+        "path": "str",
+        "sha256": "str",
+        "system": "str",
+        "args": "strs",
+        "script": "str",
+        "depends": "strs",
+    },
+    "test": {"requires": "strs", "command": "str"},
+}
+_TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectConfig:
+    name: str
+    repo: str  # a git URL, or an absolute path to a git repository, folder or sdist
+    build_commit: str
+    subdir: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LibraryRecipe:
+    name: str
+    version: str
+    system: str
+    url: str | None = None
+    path: Path | None = None
+    sha256: str | None = None
+    args: tuple[str, ...] = ()
+    script: str | None = None
+    depends: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildConfig:
+    python: tuple[str, ...]
+    skip: tuple[str, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+    before_build: str | None = None
+    missing_python: str = "error"
+    interpreters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TestConfig:
+    requires: tuple[str, ...] = ()
+    command: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    path: Path
+    project: ProjectConfig
+    build: BuildConfig
+    libraries: tuple[LibraryRecipe, ...]  # in build order: dependencies first
+    test: TestConfig
+    digest: str  # sha256 of the effective settings, recorded with every build
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+
+@dataclass(frozen=True)
+class Target:
+    identifier: str  # e.g. cp312-manylinux_x86_64
+    python: str  # e.g. 3.12
+
+
+def find_config(start: Path) -> Path:
+    for candidate in (start / CONFIG_NAME, start / "pyproject.toml"):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"no {CONFIG_NAME} or pyproject.toml in {start}", "pass --config PATH")
+
+
+def load(path: Path, env: Mapping[str, str]) -> Config:
+    path = path.resolve()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = document
+    if path.name == "pyproject.toml":
+        data = document.get("tool", {}).get("wheelworks")
+        if data is None:
+            raise ConfigError(f"{path}: no [tool.wheelworks] table")
+        # A project's own pyproject builds itself unless told otherwise.
+        data = {"project": {"repo": ".", **_pyproject_name(document)}, **data}
+    return _resolve(path, data, env)
+
+
+def _pyproject_name(document: Mapping[str, Any]) -> dict[str, str]:
+    name = document.get("project", {}).get("name")
+    return {"name": name} if isinstance(name, str) else {}
+
+
+def _defaults() -> dict[str, Any]:
+    text = resources.files("wheelworks").joinpath("resources/defaults.toml").read_text()
+    return tomllib.loads(text)
+
+
+def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
+    where = path.name
+    _check_keys(data, _TOP_LEVEL, where)
+    defaults = _defaults()
+    project = {**defaults["project"], **_table(data, "project", where)}
+    build = {**defaults["build"], **_table(data, "build", where)}
+    test = _table(data, "test", where)
+    raw_libraries = data.get("library", [])
+    if not isinstance(raw_libraries, list) or not all(isinstance(t, dict) for t in raw_libraries):
+        raise ConfigError(f"{where}: 'library' must be an array of tables ([[library]])")
+    libraries = [_check(t, "library", f"{where}: library[{i}]") for i, t in enumerate(raw_libraries)]
+    for key in ("name", "repo"):
+        _require(project, key, f"{where}: [project]")
+    for var in BUILD_COMMIT_VARS:
+        if env.get(var):
+            project["build-commit"] = env[var]
+            break
+    effective = {"project": project, "build": build, "library": libraries, "test": test}
+    return Config(
+        path=path,
+        project=ProjectConfig(
+            name=project["name"],
+            repo=_location(project["repo"], path.parent),
+            build_commit=project["build-commit"],
+            subdir=project.get("subdir", ""),
+        ),
+        build=_build_config(build, where),
+        libraries=_order(tuple(_library(t, i, path, where) for i, t in enumerate(libraries)), where),
+        test=TestConfig(requires=_strs(test.get("requires")), command=test.get("command")),
+        digest=digest(effective),
+    )
+
+
+def _table(data: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: '{name}' must be a table ([{name}])")
+    return _check(table, name, f"{where}: [{name}]")
+
+
+def _check(table: Mapping[str, Any], schema: str, where: str) -> dict[str, Any]:
+    spec = _SCHEMA[schema]
+    _check_keys(table, spec, where)
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        kind = spec[key]
+        if kind == "str" and isinstance(value, str):
+            out[key] = value
+        elif kind == "strs" and isinstance(value, str):
+            out[key] = value.split()
+        elif kind == "strs" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[key] = value
+        elif kind == "env" and isinstance(value, dict) and all(
+            isinstance(v, (str, int, float, bool)) for v in value.values()
+        ):
+            out[key] = {k: str(v) for k, v in value.items()}
+        else:
+            expected = {"str": "a string", "strs": "a list of strings", "env": "a table of strings"}
+            raise ConfigError(f"{where}: '{key}' must be {expected[kind]}, not {value!r}")
+    return out
+
+
+def _check_keys(table: Mapping[str, Any], known: Mapping[str, str], where: str) -> None:
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+            raise ConfigError(f"{where}: unknown key '{key}'", hint)
+
+
+def _require(table: Mapping[str, Any], key: str, where: str) -> None:
+    if not table.get(key):
+        raise ConfigError(f"{where}: missing required key '{key}'")
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(value or ())
+
+
+def _location(value: str, base: Path) -> str:
+    """URLs (and scp-style git@host:path) stay as given; paths become absolute."""
+    if "://" in value or re.match(r"^[\w.-]+@[\w.-]+:", value):
+        return value
+    return str((base / Path(value).expanduser()).resolve())
+
+
+def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
+    for version in build["python"]:
+        if not re.fullmatch(r"3\.\d+", version):
+            raise ConfigError(
+                f"{where}: [build] python: '{version}' is not a CPython version", "write e.g. '3.12'"
+            )
+    if build["missing-python"] not in ("error", "warn"):
+        raise ConfigError(
+            f"{where}: [build] missing-python must be 'error' or 'warn', not {build['missing-python']!r}"
+        )
+    return BuildConfig(
+        python=tuple(build["python"]),
+        skip=_strs(build.get("skip")),
+        environment=build.get("environment", {}),
+        before_build=build.get("before-build"),
+        missing_python=build["missing-python"],
+        interpreters=_strs(build.get("interpreters")),
+    )
+
+
+def _library(table: dict[str, Any], index: int, path: Path, where: str) -> LibraryRecipe:
+    here = f"{where}: library[{index}]"
+    for key in ("name", "version", "system"):
+        _require(table, key, here)
+    name = table["name"]
+    here = f"{where}: library '{name}'"
+    if table["system"] not in LIBRARY_SYSTEMS:
+        raise ConfigError(
+            f"{here}: unknown system {table['system']!r}", f"use one of {', '.join(LIBRARY_SYSTEMS)}"
+        )
+    if ("url" in table) == ("path" in table):
+        raise ConfigError(f"{here}: give exactly one of 'url' or 'path'")
+    sha256 = table.get("sha256")
+    if "url" in table and not sha256:
+        raise ConfigError(f"{here}: missing required key 'sha256' (needed with 'url')")
+    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise ConfigError(f"{here}: sha256 {sha256!r} is not 64 hex digits")
+    if (table["system"] == "script") != ("script" in table):
+        raise ConfigError(f"{here}: 'script' is required with system = \"script\" and only then")
+    return LibraryRecipe(
+        name=name,
+        version=table["version"],
+        system=table["system"],
+        url=table.get("url"),
+        path=(path.parent / table["path"]).resolve() if "path" in table else None,
+        sha256=sha256.lower() if sha256 else None,
+        args=_strs(table.get("args")),
+        script=table.get("script"),
+        depends=_strs(table.get("depends")),
+    )
+
+
+def _order(libraries: tuple[LibraryRecipe, ...], where: str) -> tuple[LibraryRecipe, ...]:
+    """Dependencies before their dependents; unknown or circular dependencies are errors."""
+    by_name: dict[str, LibraryRecipe] = {}
+    for library in libraries:
+        if library.name in by_name:
+            raise ConfigError(f"{where}: library '{library.name}' is defined twice")
+        by_name[library.name] = library
+    ordered: list[LibraryRecipe] = []
+    visiting: list[str] = []
+
+    def visit(library: LibraryRecipe) -> None:
+        if library in ordered:
+            return
+        if library.name in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(library.name) :], library.name])
+            raise ConfigError(f"{where}: libraries depend on each other in a cycle: {cycle}")
+        visiting.append(library.name)
+        for dep in library.depends:
+            if dep not in by_name:
+                raise ConfigError(f"{where}: library '{library.name}' depends on unknown library '{dep}'")
+            visit(by_name[dep])
+        visiting.pop()
+        ordered.append(library)
+
+    for library in libraries:
+        visit(library)
+    return tuple(ordered)
+
+
+def select_targets(config: Config, platform: Platform, only: str | None = None) -> list[Target]:
+    """The targets to build: each configured Python on this platform, less `skip`,
+    narrowed to those matching `only` (cibuildwheel-style globs, space-separated)."""
+    targets = []
+    for version in config.build.python:
+        identifier = f"cp{version.replace('.', '')}-{platform.tag}"
+        if _matches(identifier, config.build.skip):
+            continue
+        if only is not None and not _matches(identifier, only.split()):
+            continue
+        targets.append(Target(identifier, version))
+    return targets
+
+
+def _matches(identifier: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(identifier, pattern) for pattern in patterns)

@@ -1,0 +1,50 @@
+"""Every failure a user can cause or fix ends as one of these: one line, one exit code."""
+
+from __future__ import annotations
+
+
+class WheelworksError(Exception):
+    """A failure explained in one line; ``hint`` says what to do about it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(WheelworksError):
+    exit_code = 2
+
+
+class SourceError(WheelworksError):
+    exit_code = 3
+
+
+class LibraryError(WheelworksError):
+    exit_code = 4
+
+
+class InterpreterError(WheelworksError):
+    exit_code = 5
+
+
+class CommandError(WheelworksError):
+    """A subprocess failed; ``tail`` holds the end of its output for the summary."""
+
+    def __init__(self, message: str, tail: str = "", hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.tail = tail
+
+    @property
+    def last_line(self) -> str | None:
+        lines = self.tail.strip().splitlines()
+        return lines[-1] if lines else None
+
+
+class BuildFailed(WheelworksError):
+    """Some targets failed; their logs are in the build record."""

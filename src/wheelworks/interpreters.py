@@ -1,0 +1,83 @@
+"""Finding CPython interpreters: listed ones first, then PATH, pyenv and manylinux folders."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from wheelworks.errors import InterpreterError
+
+_PROBE = (
+    "import json, sys, sysconfig; print(json.dumps({'impl': sys.implementation.name, "
+    "'version': '%d.%d' % sys.version_info[:2], "
+    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED'))}))"
+)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    path: Path
+    version: str  # e.g. 3.12
+
+
+def candidates(listed: Iterable[str], env: Mapping[str, str]) -> list[Path]:
+    """Places an interpreter may be, in order of preference.
+
+    ``listed`` (from [build] interpreters) and WHEELWORKS_PYTHONS (os.pathsep-separated)
+    win; then python3.X on PATH, pyenv's versions folder, and /opt/python (manylinux images).
+    """
+    found: list[str] = [*listed, *filter(None, env.get("WHEELWORKS_PYTHONS", "").split(os.pathsep))]
+    path = env.get("PATH", "")
+    for minor in range(6, 20):
+        exe = shutil.which(f"python3.{minor}", path=path)
+        if exe:
+            found.append(exe)
+    pyenv_root = env.get("PYENV_ROOT") or str(Path(env.get("HOME", str(Path.home()))) / ".pyenv")
+    found += sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin", "python3")))
+    found += sorted(glob.glob("/opt/python/cp3*/bin/python3"))
+    return [Path(p) for p in found]
+
+
+def probe(path: Path) -> Interpreter | None:
+    """The interpreter at ``path`` if it is a regular (GIL) CPython that runs."""
+    try:
+        out = subprocess.run(
+            [str(path), "-c", _PROBE], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        info = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    if info["impl"] != "cpython" or info["free_threaded"]:
+        return None
+    return Interpreter(path, info["version"])
+
+
+def discover(versions: Iterable[str], listed: Iterable[str], env: Mapping[str, str]) -> dict[str, Interpreter]:
+    """The first working interpreter found for each wanted version; missing ones are absent."""
+    wanted = set(versions)
+    found: dict[str, Interpreter] = {}
+    seen: set[Path] = set()
+    for path in candidates(listed, env):
+        real = path.resolve()
+        if real in seen or not wanted - found.keys():
+            continue
+        seen.add(real)
+        interpreter = probe(path)
+        if interpreter and interpreter.version in wanted and interpreter.version not in found:
+            found[interpreter.version] = interpreter
+    return found
+
+
+def missing_error(versions: Iterable[str]) -> InterpreterError:
+    names = ", ".join(f"python{v}" for v in versions)
+    return InterpreterError(
+        f"no interpreter found for {names}",
+        "install it, list it in [build] interpreters or WHEELWORKS_PYTHONS, "
+        "skip it with [build] skip, or set [build] missing-python = \"warn\"",
+    )

@@ -1,0 +1,253 @@
+"""C/C++ libraries built from source into cached prefixes.
+
+Each library is built once per platform into ``libraries/<name>-<version>-<key>``, where
+the key hashes its recipe, its source and its dependencies' keys; every Python and every
+later build reuses it. The wheel builds see all of them through one merged prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wheelworks.cache import Cache
+from wheelworks.config import LibraryRecipe
+from wheelworks.errors import CommandError, LibraryError
+from wheelworks.hashes import digest, file_sha256
+from wheelworks.platforms import Platform
+from wheelworks.run import run
+
+
+@dataclass(frozen=True)
+class BuiltLibrary:
+    name: str
+    key: str
+    prefix: Path
+    cached: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """What the wheel builds link against: every library merged into one folder."""
+
+    path: Path
+    libraries: tuple[BuiltLibrary, ...]
+
+    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        return search_environment([self.path], base)
+
+
+def search_environment(prefixes: Sequence[Path], base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` with ``prefixes`` put first on every compiler, linker and loader search path."""
+    env = dict(base)
+
+    def prepend(var: str, *subdirs: str) -> None:
+        paths = [str(p / sub) for p in prefixes for sub in subdirs]
+        env[var] = os.pathsep.join([*paths, *filter(None, [env.get(var)])])
+
+    prepend("PATH", "bin")
+    prepend("PKG_CONFIG_PATH", "lib/pkgconfig", "lib64/pkgconfig", "share/pkgconfig")
+    prepend("CMAKE_PREFIX_PATH", "")
+    if sys.platform == "win32":
+        prepend("INCLUDE", "include")
+        prepend("LIB", "lib")
+    else:
+        prepend("CPATH", "include")
+        prepend("LIBRARY_PATH", "lib", "lib64")
+        prepend("DYLD_FALLBACK_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH", "lib", "lib64")
+    return env
+
+
+def build_all(
+    recipes: Sequence[LibraryRecipe], cache: Cache, platform: Platform, logs: Path, jobs: int
+) -> Prefix:
+    """Build (or reuse) each library in order, then merge them into one prefix."""
+    toolchain = _toolchain_id(platform)
+    built: dict[str, BuiltLibrary] = {}
+    for recipe in recipes:
+        deps = [built[name] for name in recipe.depends]
+        built[recipe.name] = _build_one(recipe, deps, cache, toolchain, logs / f"{recipe.name}.log", jobs)
+    libraries = tuple(built.values())
+    key = digest([lib.key for lib in libraries])
+    merged = cache.path("prefixes", key[:16])
+    cache.ensure(merged, lambda dest: _merge([lib.prefix for lib in libraries], dest))
+    return Prefix(merged, libraries)
+
+
+def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -> str:
+    source = recipe.sha256 if recipe.url else _tree_digest(recipe.path) if recipe.path else None
+    return digest(
+        {
+            "name": recipe.name,
+            "version": recipe.version,
+            "system": recipe.system,
+            "url": recipe.url,
+            "source": source,
+            "args": list(recipe.args),
+            "script": recipe.script,
+            "depends": list(dep_keys),
+            "toolchain": toolchain,
+        }
+    )
+
+
+def commands(recipe: LibraryRecipe, src: Path, build: Path, prefix: Path, jobs: int) -> list[list[str] | str]:
+    """The commands that build ``recipe`` from ``src`` and install it into ``prefix``."""
+    args = [arg.replace("{prefix}", str(prefix)) for arg in recipe.args]
+    j = str(jobs)
+    if recipe.system == "autotools":
+        bootstrap: list[list[str] | str] = []
+        if not (src / "configure").exists():
+            bootstrap = [["sh", "autogen.sh"]] if (src / "autogen.sh").exists() else [["autoreconf", "-fi"]]
+        return [*bootstrap, ["./configure", f"--prefix={prefix}", *args], ["make", f"-j{j}"], ["make", "install"]]
+    if recipe.system == "cmake":
+        return [
+            ["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_INSTALL_PREFIX={prefix}",
+             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_INSTALL_LIBDIR=lib", *args],
+            ["cmake", "--build", str(build), "--parallel", j],
+            ["cmake", "--install", str(build)],
+        ]
+    if recipe.system == "meson":
+        return [
+            ["meson", "setup", str(build), str(src), f"--prefix={prefix}", "--libdir=lib",
+             "--buildtype=release", *args],
+            ["meson", "compile", "-C", str(build), "-j", j],
+            ["meson", "install", "-C", str(build)],
+        ]
+    if recipe.system == "make":
+        return [["make", f"-j{j}", f"PREFIX={prefix}", *args], ["make", "install", f"PREFIX={prefix}", *args]]
+    assert recipe.script is not None  # config guarantees it for system = "script"
+    return [recipe.script.replace("{prefix}", str(prefix))]
+
+
+def _build_one(
+    recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], cache: Cache, toolchain: str, log: Path, jobs: int
+) -> BuiltLibrary:
+    key = recipe_key(recipe, [d.key for d in deps], toolchain)
+    prefix = cache.path("libraries", f"{recipe.name}-{recipe.version}-{key[:16]}")
+    start = time.monotonic()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cached = cache.ensure(prefix, lambda dest: _build_into(recipe, deps, cache, dest, log, jobs))
+    if cached:
+        with log.open("a", encoding="utf-8") as stream:
+            stream.write(f"cached: {recipe.name} {recipe.version} in {prefix} (recipe {key[:16]})\n")
+    return BuiltLibrary(recipe.name, key, prefix, cached, time.monotonic() - start)
+
+
+def _build_into(
+    recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], cache: Cache, prefix: Path, log: Path, jobs: int
+) -> None:
+    scratch = cache.root / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"{recipe.name}-", dir=scratch) as tmp:
+        src = _source(recipe, cache, Path(tmp) / "src")
+        env = search_environment([d.prefix for d in deps], os.environ)
+        env.update(PREFIX=str(prefix), JOBS=str(jobs))
+        try:
+            for cmd in commands(recipe, src, Path(tmp) / "build", prefix, jobs):
+                run(cmd, log=log, cwd=src, env=env)
+        except CommandError as exc:
+            raise LibraryError(
+                f"library '{recipe.name}' failed to build: {exc.message}", f"see {log}"
+            ) from None
+
+
+def _source(recipe: LibraryRecipe, cache: Cache, dest: Path) -> Path:
+    if recipe.path is not None:
+        if not recipe.path.is_dir():
+            raise LibraryError(f"library '{recipe.name}': path {recipe.path} is not a folder")
+        shutil.copytree(recipe.path, dest, symlinks=True)
+        return dest
+    archive = _download(recipe, cache)
+    _extract(recipe, archive, dest)
+    entries = list(dest.iterdir())
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
+
+
+def _download(recipe: LibraryRecipe, cache: Cache) -> Path:
+    """The archive at ``recipe.url``, verified against its sha256 and kept in the cache."""
+    assert recipe.url is not None and recipe.sha256 is not None
+    name = recipe.url.rstrip("/").rsplit("/", 1)[-1] or "source"
+    archive = cache.path("downloads", f"{recipe.sha256[:16]}-{name}")
+    if archive.exists() and file_sha256(archive) == recipe.sha256:
+        return archive
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_name(archive.name + f".{os.getpid()}.part")
+    try:
+        with urllib.request.urlopen(recipe.url, timeout=120) as response, partial.open("wb") as out:
+            shutil.copyfileobj(response, out)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        partial.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", exc)
+        raise LibraryError(f"library '{recipe.name}': cannot download {recipe.url}: {reason}") from None
+    actual = file_sha256(partial)
+    if actual != recipe.sha256:
+        partial.unlink()
+        raise LibraryError(
+            f"library '{recipe.name}': sha256 mismatch for {recipe.url}: "
+            f"expected {recipe.sha256}, got {actual}",
+            "check the url and sha256 in the config",
+        )
+    os.replace(partial, archive)
+    return archive
+
+
+def _extract(recipe: LibraryRecipe, archive: Path, dest: Path) -> None:
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(dest)
+        else:
+            with tarfile.open(archive) as tf:
+                tf.extractall(dest, filter="data")
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
+        raise LibraryError(f"library '{recipe.name}': cannot unpack {archive.name}: {exc}") from None
+
+
+def _merge(prefixes: Sequence[Path], dest: Path) -> None:
+    for prefix in prefixes:
+        shutil.copytree(prefix, dest, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        if os.path.lexists(dst):
+            os.unlink(dst)
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _toolchain_id(platform: Platform) -> str:
+    """The platform and C compiler: a library built by another compiler is another build."""
+    compiler = os.environ.get("CC", "cc")
+    try:
+        version = subprocess.run(
+            [compiler, "--version"], capture_output=True, text=True, timeout=30
+        ).stdout.splitlines()[:1]
+    except (OSError, subprocess.SubprocessError):
+        version = []
+    return json.dumps([platform.tag, platform.libc, compiler, *version])
+
+
+def _tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if ".git" in path.relative_to(root).parts or not path.is_file():
+            continue
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()

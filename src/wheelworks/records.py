@@ -1,0 +1,119 @@
+"""Build records: ``builds/<id>/record.json`` plus a log per target per step.
+
+Records are never overwritten by later builds; ``latest`` names the newest one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from wheelworks.errors import WheelworksError
+
+RECORD_NAME = "record.json"
+
+
+@dataclass
+class StepRecord:
+    name: str
+    status: str  # ok | failed
+    seconds: float
+    log: str  # relative to the build's folder
+    error: str | None = None
+
+
+@dataclass
+class TargetRecord:
+    identifier: str
+    python: str
+    interpreter: str | None = None
+    status: str = "pending"  # pending | ok | failed | missing
+    wheel: str | None = None
+    tags: list[str] = field(default_factory=list)
+    sha256: str | None = None
+    size: int | None = None
+    steps: list[StepRecord] = field(default_factory=list)
+
+
+@dataclass
+class LibraryRecord:
+    name: str
+    version: str
+    key: str
+    prefix: str
+    cached: bool
+    seconds: float
+    log: str
+
+
+@dataclass
+class BuildRecord:
+    id: str
+    project: str
+    repo: str
+    ref: str
+    config: str
+    config_digest: str
+    platform: str
+    started: float
+    commit: str | None = None
+    finished: float | None = None
+    status: str = "running"  # running | ok | failed
+    error: str | None = None
+    wheelhouse: str | None = None
+    libraries: list[LibraryRecord] = field(default_factory=list)
+    targets: list[TargetRecord] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict) -> BuildRecord:
+        targets = [
+            TargetRecord(**{**t, "steps": [StepRecord(**s) for s in t["steps"]]}) for t in data["targets"]
+        ]
+        libraries = [LibraryRecord(**lib) for lib in data["libraries"]]
+        return cls(**{**data, "targets": targets, "libraries": libraries})
+
+
+class Records:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def new_id(self) -> str:
+        return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+    def folder(self, build_id: str) -> Path:
+        return self.root / build_id
+
+    def log(self, build_id: str, *parts: str) -> Path:
+        """The log file ``logs/<parts...>.log`` of a build, its folder created."""
+        path = self.folder(build_id).joinpath("logs", *parts).with_suffix(".log")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def save(self, record: BuildRecord) -> Path:
+        path = self.folder(record.id) / RECORD_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{RECORD_NAME}.{os.getpid()}")
+        partial.write_text(json.dumps(asdict(record), indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+        return path
+
+    def ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.parent.name for p in self.root.glob(f"*/{RECORD_NAME}"))
+
+    def load(self, build_id: str) -> BuildRecord:
+        """The record ``build_id`` names: a full id, a unique prefix of one, or ``latest``."""
+        ids = self.ids()
+        matches = ids[-1:] if build_id == "latest" else [i for i in ids if i.startswith(build_id)]
+        if build_id in ids:
+            matches = [build_id]
+        if len(matches) != 1:
+            what = "no build" if not matches else f"{len(matches)} builds"
+            raise WheelworksError(f"{what} matching '{build_id}' in {self.root}", "see `wheelworks builds`")
+        data = json.loads((self.folder(matches[0]) / RECORD_NAME).read_text(encoding="utf-8"))
+        return BuildRecord.from_json(data)

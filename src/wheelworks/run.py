@@ -1,0 +1,61 @@
+"""The one place wheelworks starts processes: each command and its output go to a step log."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from wheelworks.errors import CommandError
+
+TAIL_LINES = 20
+
+
+def run(
+    cmd: Sequence[str | os.PathLike[str]] | str,
+    *,
+    log: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    capture: bool = False,
+) -> str:
+    """Run ``cmd`` (an argv, or a shell string for user hooks), appending ``+ cmd`` and
+    its output to ``log``. Returns stdout when ``capture`` is set, else "".
+
+    Raises CommandError with the output's tail when the command fails or cannot start.
+    """
+    shell = isinstance(cmd, str)
+    shown = cmd if isinstance(cmd, str) else shlex.join(os.fspath(c) for c in cmd)
+    argv = cmd if isinstance(cmd, str) else [os.fspath(c) for c in cmd]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as stream:
+        stream.write(f"+ {shown}\n")
+        stream.flush()
+        try:
+            proc = subprocess.run(
+                argv,
+                shell=shell,
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if capture else stream,
+                stderr=stream,
+                text=True,
+            )
+        except OSError as exc:
+            stream.write(f"{exc}\n")
+            raise CommandError(f"cannot run {shown!r}: {exc.strerror}") from None
+        if capture:
+            stream.write(proc.stdout)
+    if proc.returncode != 0:
+        raise CommandError(
+            f"command failed with exit code {proc.returncode}: {shown}", tail=tail(log)
+        )
+    return proc.stdout if capture else ""
+
+
+def tail(log: Path, lines: int = TAIL_LINES) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,125 @@
+"""The project's source at its build commit, in a fresh folder.
+
+A git repository is cloned once into the cache (bare) and fetched on later builds; each
+build checks its commit out into a new work tree. A plain folder is copied and an sdist
+unpacked, for projects built from something other than git.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from wheelworks.cache import Cache, locked
+from wheelworks.config import ProjectConfig
+from wheelworks.errors import CommandError, SourceError
+from wheelworks.run import run
+
+# Local builds must not leak a user's git settings (hooks, signing) into a checkout.
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+@dataclass(frozen=True)
+class Checkout:
+    root: Path  # the whole work tree
+    tree: Path  # the folder to build: root, or its subdir
+    ref: str
+    commit: str | None  # full hash; None for a folder or sdist
+
+
+def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path) -> Checkout:
+    repo = project.repo
+    local = Path(repo) if "://" not in repo and not repo.startswith("git@") else None
+    if local is not None and not local.exists():
+        raise SourceError(f"[project] repo: {repo} does not exist")
+    if local is not None and local.is_file():
+        _unpack_sdist(local, dest)
+        root = _single_child(dest)
+        return Checkout(root, _subdir(root, project), project.build_commit, None)
+    if local is not None and not _is_git_root(local, log):
+        shutil.copytree(local, dest, symlinks=True)
+        return Checkout(dest, _subdir(dest, project), project.build_commit, None)
+    mirror = _mirror(repo, cache, log)
+    commit = _resolve(mirror, repo, project.build_commit, log)
+    _git(["clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest)], log)
+    _git(["-C", str(dest), "checkout", "--quiet", "--detach", commit], log)
+    if (dest / ".gitmodules").exists():
+        # Relative submodule URLs are relative to the real remote, not to the cache.
+        _git(["-C", str(dest), "remote", "set-url", "origin", repo], log)
+        _git(["-C", str(dest), "submodule", "update", "--init", "--recursive", "--depth", "1"], log)
+    return Checkout(dest, _subdir(dest, project), project.build_commit, commit)
+
+
+def _git(args: list[str], log: Path, capture: bool = False) -> str:
+    env = {**os.environ, **_GIT_ENV}
+    return run(["git", *args], log=log, env=env, capture=capture)
+
+
+def _is_git_root(path: Path, log: Path) -> bool:
+    try:
+        top = _git(["-C", str(path), "rev-parse", "--show-toplevel"], log, capture=True).strip()
+    except CommandError:
+        return False
+    return Path(top).resolve() == path.resolve()
+
+
+def _mirror(repo: str, cache: Cache, log: Path) -> Path:
+    """A bare clone of ``repo`` in the cache, brought up to date."""
+    mirror = cache.path("sources", hashlib.sha256(repo.encode()).hexdigest()[:16] + ".git")
+    with locked(mirror.with_name(mirror.name + ".lock")):
+        try:
+            if not (mirror / "HEAD").exists():
+                shutil.rmtree(mirror, ignore_errors=True)
+                _git(["clone", "--quiet", "--bare", repo, str(mirror)], log)
+            else:
+                refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+                _git(["-C", str(mirror), "fetch", "--quiet", "--prune", repo, *refspecs], log)
+        except CommandError as exc:
+            raise SourceError(f"[project] repo: cannot fetch {repo}", exc.last_line) from None
+    return mirror
+
+
+def _resolve(mirror: Path, repo: str, ref: str, log: Path) -> str:
+    """The full commit hash of a branch, tag or (possibly abbreviated) hash."""
+    try:
+        return _rev_parse(mirror, f"{ref}^{{commit}}", log)
+    except CommandError:
+        pass
+    try:  # a commit no branch or tag points at (a pull request's, say) can still be fetched
+        _git(["-C", str(mirror), "fetch", "--quiet", repo, ref], log)
+        return _rev_parse(mirror, "FETCH_HEAD^{commit}", log)
+    except CommandError:
+        raise SourceError(
+            f"build-commit: unknown ref '{ref}' in {repo}",
+            "give a branch, tag or commit hash of that repository",
+        ) from None
+
+
+def _rev_parse(mirror: Path, rev: str, log: Path) -> str:
+    return _git(["-C", str(mirror), "rev-parse", "--verify", "--quiet", rev], log, capture=True).strip()
+
+
+def _unpack_sdist(sdist: Path, dest: Path) -> None:
+    try:
+        with tarfile.open(sdist) as archive:
+            archive.extractall(dest, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise SourceError(f"[project] repo: cannot unpack sdist {sdist}: {exc}") from None
+
+
+def _single_child(folder: Path) -> Path:
+    children = [p for p in folder.iterdir() if p.is_dir()]
+    return children[0] if len(children) == 1 else folder
+
+
+def _subdir(tree: Path, project: ProjectConfig) -> Path:
+    if not project.subdir:
+        return tree
+    path = tree / project.subdir
+    if not path.is_dir():
+        raise SourceError(f"[project] subdir: '{project.subdir}' is not a folder of the source")
+    return path

@@ -1,0 +1,153 @@
+"""Real builds: a CMake library from a tarball, a C extension linking it, auditwheel, clean venvs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.utils import parse_wheel_filename
+
+from wheelworks import cli, interpreters, libraries, platforms, test
+from wheelworks.build import build_wheel, frontend
+from wheelworks.cache import Cache
+from wheelworks.config import load
+from wheelworks.errors import CommandError
+from wheelworks.records import Records
+
+pytestmark = pytest.mark.slow
+
+
+def _build(config: Path, cache_dir: Path, *extra: str) -> int:
+    return cli.main(["build", "--config", str(config), "--cache-dir", str(cache_dir), *extra])
+
+
+def _record(config: Path):
+    store = Records(config.parent / "builds")
+    return store.load("latest"), store
+
+
+def test_wheels_are_manylinux_vendored_and_import_without_the_prefix(
+    make_config, cache_dir, pythons, pytally_repo, tmp_path, capsys
+):
+    config = make_config()
+    assert _build(config, cache_dir, "-j", "2") == 0
+
+    record, store = _record(config)
+    assert record.status == "ok"
+    assert record.commit == subprocess.run(
+        ["git", "-C", str(pytally_repo), "rev-parse", "main"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    wheels = sorted((tmp_path / "wheelhouse").iterdir())
+    assert [w.name for w in wheels] == sorted(t.wheel for t in record.targets)
+    assert {t.python for t in record.targets} == set(pythons)
+
+    for target in record.targets:
+        wheel = tmp_path / "wheelhouse" / target.wheel
+        _, version, _, tags = parse_wheel_filename(wheel.name)
+        assert str(version) == "0.1.0"
+        assert all(re.fullmatch(r"manylinux(_2_\d+|1|2010|2014)_x86_64", tag.platform) for tag in tags), tags
+        assert target.sha256 == hashlib.sha256(wheel.read_bytes()).hexdigest()
+        assert target.size == wheel.stat().st_size
+        assert [s.name for s in target.steps] == ["build", "repair", "test"]
+        assert all(s.status == "ok" and s.seconds > 0 for s in target.steps)
+        for step in target.steps:
+            assert (store.folder(record.id) / step.log).read_text().startswith("+ ")
+        names = zipfile.ZipFile(wheel).namelist()
+        vendored = [n for n in names if n.startswith("pytally.libs/") and not n.endswith("/")]
+        assert len(vendored) == 1 and re.fullmatch(r"pytally\.libs/libtally-[0-9a-f]{8}\.so\.1\.2\.3", vendored[0])
+
+    # Nothing of the build may be needed at run time: delete every library prefix.
+    for kind in ("libraries", "prefixes"):
+        shutil.rmtree(cache_dir / kind)
+    for target in record.targets:
+        _import_in_clean_venv(target.interpreter, tmp_path / "wheelhouse" / target.wheel, tmp_path / target.identifier)
+
+    capsys.readouterr()
+    assert cli.main(["builds", "--config", str(config)]) == 0
+    assert record.id in capsys.readouterr().out
+    assert cli.main(["log", "--config", str(config), "latest", record.targets[0].identifier]) == 0
+    out = capsys.readouterr().out
+    assert "auditwheel repair" in out and "python -m build" in out.replace("python3", "python")
+
+
+def _import_in_clean_venv(interpreter: str, wheel: Path, folder: Path) -> None:
+    subprocess.run([interpreter, "-m", "venv", str(folder / "venv")], check=True)
+    python = folder / "venv" / "bin" / "python"
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]}
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, env={**os.environ, **env})
+    out = subprocess.run(
+        [str(python), "-c", "import pytally; print(pytally.sum(4, 5, 6), pytally.median(9, 1, 5), pytally.version())"],
+        check=True, capture_output=True, text=True, cwd=folder, env=env,
+    ).stdout
+    assert out.split() == ["15", "5", "libtally", "1.2.3"]
+
+
+def test_later_build_reuses_the_library_and_builds_a_tag_or_env_ref(
+    make_config, cache_dir, pythons, monkeypatch
+):
+    config = make_config()
+    only = f"cp{pythons[-1].replace('.', '')}-*"
+    assert _build(config, cache_dir, "--only", only, "--build-commit", "v0.1.0") == 0
+    record, _ = _record(config)
+    assert record.ref == "v0.1.0" and str(parse_wheel_filename(record.targets[0].wheel)[1]) == "0.1.0"
+
+    monkeypatch.setenv("BUILD_COMMIT", "next")
+    assert _build(config, cache_dir, "--only", only) == 0
+    record, store = _record(config)
+    assert record.ref == "next"
+    assert str(parse_wheel_filename(record.targets[0].wheel)[1]) == "0.2.0"
+    assert record.libraries[0].cached
+    assert "cached: libtally 1.2.3" in (store.folder(record.id) / record.libraries[0].log).read_text()
+    assert len(store.ids()) == 2  # every record stays
+
+
+def test_failing_test_command_fails_the_target_and_keeps_its_log(make_config, cache_dir, pythons, tmp_path, capsys):
+    config = make_config(test="""
+        [test]
+        command = "python -c 'import pytally, sys; print(\\"tests ran\\"); sys.exit(3)'"
+    """)
+    only = f"cp{pythons[-1].replace('.', '')}-*"
+    assert _build(config, cache_dir, "--only", only) == 1
+    record, store = _record(config)
+    assert record.status == "failed"
+    (target,) = record.targets
+    assert target.status == "failed" and target.wheel is None
+    assert [(s.name, s.status) for s in target.steps] == [("build", "ok"), ("repair", "ok"), ("test", "failed")]
+    assert "tests ran" in (store.folder(record.id) / target.steps[-1].log).read_text()
+    assert not (tmp_path / "wheelhouse").exists()
+    assert "1 of 1 targets failed" in capsys.readouterr().err
+
+
+def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons, pytally_repo, tmp_path):
+    """The test step must hide the prefix even when the caller's environment points at it."""
+    config = load(make_config(), {})
+    prefix = libraries.build_all(config.libraries, Cache(cache_dir), platforms.native(), tmp_path / "logs", 2)
+    (interpreter,) = interpreters.discover(pythons[-1:], (), os.environ).values()
+    log = tmp_path / "steps.log"
+    python = frontend(interpreter, Cache(cache_dir), log)
+    source = shutil.copytree(pytally_repo, tmp_path / "src")
+    wheel = build_wheel(python, source, tmp_path / "dist", prefix.environment(os.environ), log)
+
+    leaky = prefix.environment(os.environ)  # LD_LIBRARY_PATH, CPATH... all lead to libtally
+    with pytest.raises(CommandError):
+        test.run_tests(interpreter.path, wheel, config.test, tmp_path / "t", source,
+                       [prefix.path, *(lib.prefix for lib in prefix.libraries)], leaky, log)
+    assert "libtally.so.1: cannot open shared object file" in log.read_text()
+
+
+def test_missing_interpreter_can_be_a_warning(make_config, cache_dir, pythons, capsys):
+    config = make_config(build=f"""
+        [build]
+        python = ["3.99", "{pythons[-1]}"]
+        missing-python = "warn"
+    """)
+    assert _build(config, cache_dir) == 0
+    record, _ = _record(config)
+    assert [(t.python, t.status) for t in record.targets] == [("3.99", "missing"), (pythons[-1], "ok")]
+    assert re.search(r"cp399-\S+ +python3.99 missing", capsys.readouterr().err)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wheelworks.config import load, select_targets
+from wheelworks.errors import ConfigError
+from wheelworks.platforms import Platform
+
+LINUX = Platform("linux", "x86_64", "manylinux_x86_64", "glibc-2.36")
+BASE = """
+[project]
+name = "pytally"
+repo = "src"
+"""
+
+
+def _load(tmp_path: Path, text: str, env: dict[str, str] | None = None, name: str = "wheelworks.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return load(path, env or {})
+
+
+def test_defaults_and_relative_paths(tmp_path):
+    config = _load(tmp_path, BASE)
+    assert config.project.repo == str(tmp_path / "src")
+    assert config.project.build_commit == "HEAD"
+    assert config.build.python == ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+    assert config.libraries == ()
+
+
+def test_urls_stay_urls(tmp_path):
+    config = _load(tmp_path, BASE.replace('"src"', '"https://example.invalid/x.git"'))
+    assert config.project.repo == "https://example.invalid/x.git"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, "main"), ({"BUILD_COMMIT": "v1"}, "v1"), ({"BUILD_COMMIT": "v1", "WHEELWORKS_BUILD_COMMIT": "v2"}, "v2")],
+)
+def test_build_commit_env_overrides(tmp_path, env, expected):
+    config = _load(tmp_path, BASE + 'build-commit = "main"\n', env)
+    assert config.project.build_commit == expected
+
+
+def test_digest_changes_with_settings(tmp_path):
+    a = _load(tmp_path, BASE).digest
+    b = _load(tmp_path, BASE + '[build]\nskip = ["cp38-*"]\n').digest
+    assert a != b and len(a) == 64
+
+
+def test_pyproject_tool_table(tmp_path):
+    config = _load(tmp_path, '[project]\nname = "pkg"\n[tool.wheelworks.build]\npython = ["3.12"]\n', name="pyproject.toml")
+    assert config.project.name == "pkg"
+    assert config.project.repo == str(tmp_path)
+    assert config.build.python == ("3.12",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[projct]\nname = "x"\n', "unknown key 'projct' (did you mean 'project'?)"),
+        (BASE + "[build]\npython = [3.12]\n", "'python' must be a list of strings"),
+        (BASE + '[build]\npython = ["3.x"]\n', "'3.x' is not a CPython version"),
+        (BASE + '[build]\nmissing-python = "maybe"\n', "missing-python must be 'error' or 'warn'"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\n', "give exactly one of 'url' or 'path'"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\nurl = "file:///a.tgz"\n', "missing required key 'sha256'"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\nurl = "file:///a"\nsha256 = "abc"\n', "is not 64 hex digits"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "scons"\npath = "a"\n', "unknown system 'scons'"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "script"\npath = "a"\n', "'script' is required"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\ndepends = ["b"]\n', "depends on unknown library 'b'"),
+        ("[project]\nname = \"x\"\n", "missing required key 'repo'"),
+        ("[project\n", "invalid TOML"),
+    ],
+)
+def test_bad_config(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=None) as info:
+        _load(tmp_path, text)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_libraries_are_ordered_and_cycles_refused(tmp_path):
+    lib = '[[library]]\nname = "{}"\nversion = "1"\nsystem = "make"\npath = "x"\ndepends = [{}]\n'
+    config = _load(tmp_path, BASE + lib.format("png", '"zlib"') + lib.format("zlib", ""))
+    assert [lib.name for lib in config.libraries] == ["zlib", "png"]
+    with pytest.raises(ConfigError, match="cycle: a -> b -> a"):
+        _load(tmp_path, BASE + lib.format("a", '"b"') + lib.format("b", '"a"'))
+
+
+def test_select_targets(tmp_path):
+    config = _load(tmp_path, BASE + '[build]\npython = ["3.8", "3.12", "3.13"]\nskip = "cp38-*"\n')
+    assert [t.identifier for t in select_targets(config, LINUX)] == ["cp312-manylinux_x86_64", "cp313-manylinux_x86_64"]
+    assert [t.python for t in select_targets(config, LINUX, "cp313-*")] == ["3.13"]
+    assert select_targets(config, LINUX, "*-macosx_*") == []

@@ -1,0 +1,112 @@
+"""Pure parts of the stages: command plans, environments, records, discovery."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from wheelworks import interpreters, repair
+from wheelworks.config import LibraryRecipe
+from wheelworks.errors import WheelworksError
+from wheelworks.libraries import commands, recipe_key, search_environment
+from wheelworks.platforms import Platform
+from wheelworks.records import BuildRecord, Records, StepRecord, TargetRecord
+from wheelworks.test import clean_environment
+
+SRC, BUILD, PREFIX = Path("/s"), Path("/b"), Path("/p")
+
+
+def _recipe(system: str, **kw) -> LibraryRecipe:
+    return LibraryRecipe(name="z", version="1", system=system, path=Path("/z"), **kw)
+
+
+def test_cmake_commands_install_into_the_prefix():
+    cmds = commands(_recipe("cmake", args=("-DX=ON", "-DP={prefix}/x")), SRC, BUILD, PREFIX, 3)
+    assert cmds[0][:4] == ["cmake", "-S", "/s", "-B"]
+    assert "-DCMAKE_INSTALL_PREFIX=/p" in cmds[0] and cmds[0][-2:] == ["-DX=ON", "-DP=/p/x"]
+    assert cmds[1:] == [["cmake", "--build", "/b", "--parallel", "3"], ["cmake", "--install", "/b"]]
+
+
+def test_autotools_bootstraps_only_without_configure(tmp_path):
+    assert commands(_recipe("autotools"), tmp_path, BUILD, PREFIX, 2)[0] == ["autoreconf", "-fi"]
+    (tmp_path / "configure").touch()
+    assert commands(_recipe("autotools", args=("--disable-static",)), tmp_path, BUILD, PREFIX, 2) == [
+        ["./configure", "--prefix=/p", "--disable-static"], ["make", "-j2"], ["make", "install"],
+    ]
+
+
+def test_meson_make_and_script_commands():
+    assert commands(_recipe("meson"), SRC, BUILD, PREFIX, 2)[0][:4] == ["meson", "setup", "/b", "/s"]
+    assert commands(_recipe("make"), SRC, BUILD, PREFIX, 2) == [["make", "-j2", "PREFIX=/p"], ["make", "install", "PREFIX=/p"]]
+    assert commands(_recipe("script", script="./build.sh {prefix}"), SRC, BUILD, PREFIX, 2) == ["./build.sh /p"]
+
+
+def test_recipe_key_covers_args_dependencies_and_toolchain():
+    base = recipe_key(_recipe("make"), [], "gcc 12")
+    assert base == recipe_key(_recipe("make"), [], "gcc 12")
+    assert base != recipe_key(_recipe("make", args=("X=1",)), [], "gcc 12")
+    assert base != recipe_key(_recipe("make"), ["dep-key"], "gcc 12")
+    assert base != recipe_key(_recipe("make"), [], "gcc 13")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux search paths")
+def test_search_environment_puts_prefixes_first():
+    env = search_environment([PREFIX], {"PATH": "/usr/bin", "LD_LIBRARY_PATH": "/x"})
+    assert env["PATH"] == "/p/bin:/usr/bin"
+    assert env["LD_LIBRARY_PATH"] == "/p/lib:/p/lib64:/x"
+    assert env["CPATH"] == "/p/include"
+    assert env["PKG_CONFIG_PATH"].split(":")[0] == "/p/lib/pkgconfig"
+
+
+def test_clean_environment_hides_prefixes():
+    env = clean_environment(
+        {"PATH": "/p/bin:/usr/bin:/p", "LD_LIBRARY_PATH": "/p/lib", "CPATH": "/p/include", "HOME": "/h"}, [PREFIX]
+    )
+    assert env == {"PATH": "/usr/bin", "HOME": "/h"}
+
+
+@pytest.mark.parametrize(
+    ("platform", "tool", "first"),
+    [
+        (Platform("linux", "x86_64", "manylinux_x86_64"), "auditwheel", "auditwheel"),
+        (Platform("macos", "arm64", "macosx_arm64"), "delocate", "--require-archs"),
+        (Platform("windows", "AMD64", "win_amd64"), "delvewheel", "delvewheel"),
+    ],
+)
+def test_repair_plans(platform, tool, first):
+    plan = repair.plan(Path("/d/pkg-1.0-cp312-cp312-linux_x86_64.whl"), Path("/out"), platform, PREFIX)
+    assert plan.tool == tool
+    assert first in plan.argv and plan.argv[-1] == "/d/pkg-1.0-cp312-cp312-linux_x86_64.whl"
+    assert str(Path("/out")) in plan.argv
+
+
+def test_pure_wheels_are_not_repaired():
+    plan = repair.plan(Path("pkg-1.0-py3-none-any.whl"), Path("/out"), Platform("linux", "x86_64", "x"), PREFIX)
+    assert plan.tool is None
+
+
+def test_listed_interpreters_come_first(monkeypatch):
+    monkeypatch.setenv("WHEELWORKS_PYTHONS", sys.executable)
+    version = "%d.%d" % sys.version_info[:2]
+    found = interpreters.discover([version], [], os.environ)
+    assert found[version].path == Path(sys.executable)
+    assert interpreters.probe(Path("/no/such/python")) is None
+
+
+def test_records_round_trip_and_lookup(tmp_path):
+    store = Records(tmp_path)
+    for build_id in ("20260101-000000-aaaa", "20260102-000000-bbbb"):
+        record = BuildRecord(
+            id=build_id, project="p", repo="r", ref="main", config="c", config_digest="d", platform="x", started=1.0,
+            targets=[TargetRecord("cp312-x", "3.12", steps=[StepRecord("build", "ok", 1.5, "logs/cp312-x/build.log")])],
+        )
+        store.save(record)
+    assert store.load("latest").id == "20260102-000000-bbbb"
+    assert store.load("20260101").targets[0].steps[0].seconds == 1.5
+    with pytest.raises(WheelworksError, match="2 builds matching '2026'"):
+        store.load("2026")
+    with pytest.raises(WheelworksError, match="no build matching 'x'"):
+        store.load("x")
