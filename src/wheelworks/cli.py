@@ -11,11 +11,15 @@ from pathlib import Path
 
 from wheelworks import config as config_mod
 from wheelworks.cache import default_root
+from wheelworks.containers import Store, open_store
+from wheelworks.containers.local import LocalStore
 from wheelworks.errors import WheelworksError
 from wheelworks.pipeline import BuildOptions, build_wheels
 from wheelworks.progress import reporter_for
+from wheelworks.publish import publish, record_wheels
 from wheelworks.records import BuildRecord, Records
 from wheelworks.run import tail
+from wheelworks.serve import make_server
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,6 +54,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
     p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
     p.set_defaults(func=_build)
+
+    p = sub.add_parser("publish", help="upload a build's wheels to a container and update its index")
+    common(p)
+    p.add_argument("source", nargs="?", metavar="WHEELHOUSE|BUILD_ID",
+                   help="a folder of wheels, or a build id or prefix (default: the latest build)")
+    p.add_argument("--container", metavar="NAME|URL", help="a container of the config, or a URL (default: by branch)")
+    p.add_argument("--ref", help="the branch the wheels were built from (default: the build's)")
+    p.add_argument("--overwrite", action="store_true", help="replace files of the same name with different bytes")
+    p.set_defaults(func=_publish)
+
+    p = sub.add_parser("serve", help="serve a container over HTTP on 127.0.0.1")
+    common(p)
+    p.add_argument("--root", type=Path, help="a local container folder")
+    p.add_argument("--container", metavar="NAME|URL", help="a container of the config, or a URL (default: nightly)")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=_serve)
 
     p = sub.add_parser("builds", help="list build records")
     common(p)
@@ -116,6 +136,47 @@ def _summary(record: BuildRecord, store: Records) -> None:
     if record.status != "ok":
         bad = [t.identifier for t in record.targets if t.status == "failed"]
         print(f"wheelworks: error: {len(bad)} of {len(record.targets)} targets failed: {', '.join(bad)}", file=sys.stderr)
+
+
+def _open(config: config_mod.Config, container: config_mod.ContainerConfig) -> Store:
+    return open_store(container.url, endpoint=container.endpoint, base=config.root, env=os.environ)
+
+
+def _publish(args: argparse.Namespace) -> None:
+    config = config_mod.load(_config_path(args), os.environ)
+    if args.source and Path(args.source).is_dir():
+        wheels = sorted(Path(args.source).glob("*.whl"))
+        ref = args.ref or config.project.build_commit
+    else:
+        record = Records(_builds_dir(args)).load(args.source or "latest")
+        wheels, ref = record_wheels(record), args.ref or record.ref
+    if not wheels:
+        raise WheelworksError(f"no wheels to publish in {args.source or 'the latest build'}")
+    container = config_mod.named_container(config, args.container) if args.container else config_mod.container_for(config, ref)
+    store = _open(config, container)
+    result = publish(store, wheels, overwrite=args.overwrite, keep=container.keep)
+    for name in result.uploaded:
+        print(f"  uploaded  {name}")
+    for name in result.unchanged:
+        print(f"  unchanged {name}")
+    for name in result.pruned:
+        print(f"  pruned    {name}")
+    print(f"published {len(result.uploaded)} new of {len(wheels)} wheels to {container.name} ({store.url})")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    if args.root:
+        store: Store = LocalStore(args.root.resolve())
+    else:
+        config = config_mod.load(_config_path(args), os.environ)
+        store = _open(config, config_mod.named_container(config, args.container or "nightly"))
+    server = make_server(store, args.port)
+    port = server.server_address[1]
+    print(f"serving {store.url} at http://127.0.0.1:{port}/  (pip install --index-url http://127.0.0.1:{port}/simple/ NAME)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 def _builds(args: argparse.Namespace) -> None:

@@ -53,8 +53,9 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "depends": "strs",
     },
     "test": {"requires": "strs", "command": "str"},
+    "container": {"url": "str", "branches": "strs", "keep": "int", "endpoint": "str"},
 }
-_TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table"}
+_TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table", "containers": "tables"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,12 +96,22 @@ class TestConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContainerConfig:
+    name: str
+    url: str  # a folder (absolute), file:// or s3:// URL
+    branches: tuple[str, ...] = ()
+    keep: int | None = None  # newest versions kept per project; None keeps all
+    endpoint: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     path: Path
     project: ProjectConfig
     build: BuildConfig
     libraries: tuple[LibraryRecipe, ...]  # in build order: dependencies first
     test: TestConfig
+    containers: tuple[ContainerConfig, ...]
     digest: str  # sha256 of the effective settings, recorded with every build
 
     @property
@@ -166,6 +177,7 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
         if env.get(var):
             project["build-commit"] = env[var]
             break
+    containers = _containers(data.get("containers", defaults["containers"]), path, where)
     effective = {"project": project, "build": build, "library": libraries, "test": test}
     return Config(
         path=path,
@@ -178,6 +190,7 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
         build=_build_config(build, where),
         libraries=_order(tuple(_library(t, i, path, where) for i, t in enumerate(libraries)), where),
         test=TestConfig(requires=_strs(test.get("requires")), command=test.get("command")),
+        containers=containers,
         digest=digest(effective),
     )
 
@@ -201,12 +214,15 @@ def _check(table: Mapping[str, Any], schema: str, where: str) -> dict[str, Any]:
             out[key] = value.split()
         elif kind == "strs" and isinstance(value, list) and all(isinstance(v, str) for v in value):
             out[key] = value
+        elif kind == "int" and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            out[key] = value
         elif kind == "env" and isinstance(value, dict) and all(
             isinstance(v, (str, int, float, bool)) for v in value.values()
         ):
             out[key] = {k: str(v) for k, v in value.items()}
         else:
-            expected = {"str": "a string", "strs": "a list of strings", "env": "a table of strings"}
+            expected = {"str": "a string", "strs": "a list of strings", "env": "a table of strings",
+                        "int": "a positive integer"}
             raise ConfigError(f"{where}: '{key}' must be {expected[kind]}, not {value!r}")
     return out
 
@@ -285,6 +301,48 @@ def _library(table: dict[str, Any], index: int, path: Path, where: str) -> Libra
         script=table.get("script"),
         depends=_strs(table.get("depends")),
     )
+
+
+def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, ...]:
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise ConfigError(f"{where}: 'containers' must hold tables ([containers.NAME])")
+    containers = []
+    for name, table in tables.items():
+        here = f"{where}: [containers.{name}]"
+        table = _check(table, "container", here)
+        _require(table, "url", here)
+        url = table["url"]
+        containers.append(
+            ContainerConfig(
+                name=name,
+                url=url if "://" in url else str((path.parent / url).resolve()),
+                branches=_strs(table.get("branches")),
+                keep=table.get("keep"),
+                endpoint=table.get("endpoint"),
+            )
+        )
+    return tuple(containers)
+
+
+def container_for(config: Config, ref: str) -> ContainerConfig:
+    """The container whose branch rules match ``ref`` (the first, in config order)."""
+    for container in config.containers:
+        if _matches(ref, container.branches):
+            return container
+    rules = "; ".join(f"{c.name}: {', '.join(c.branches) or '-'}" for c in config.containers)
+    raise ConfigError(f"{config.path.name}: no container takes builds of '{ref}' ({rules})",
+                      "add the branch to a container's branches, or pass --container")
+
+
+def named_container(config: Config, name: str) -> ContainerConfig:
+    """A container of the config by name, or one given directly by URL or folder."""
+    for container in config.containers:
+        if container.name == name:
+            return container
+    if "://" in name or "/" in name:
+        return ContainerConfig(name=name, url=name if "://" in name else str(Path(name).resolve()))
+    known = ", ".join(c.name for c in config.containers)
+    raise ConfigError(f"{config.path.name}: no container named '{name}'", f"known: {known}; or give a URL")
 
 
 def _order(libraries: tuple[LibraryRecipe, ...], where: str) -> tuple[LibraryRecipe, ...]:

@@ -48,3 +48,9 @@ class CommandError(WheelworksError):
 
 class BuildFailed(WheelworksError):
     """Some targets failed; their logs are in the build record."""
+
+
+class ContainerError(WheelworksError):
+    """A wheel container cannot be reached, read or written, or refuses a file."""
+
+    exit_code = 6

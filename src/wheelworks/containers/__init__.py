@@ -1,0 +1,53 @@
+"""Wheel containers: where built wheels are published, behind one small storage interface.
+
+A backend stores opaque objects by key; everything about wheels and indexes lives in
+``wheelworks.publish`` and ``containers.index``, so a new store (Swift, GCS…) is one
+module with these five methods, registered in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+from wheelworks.errors import ContainerError
+
+
+class Store(Protocol):
+    url: str  # for messages
+
+    def list(self, prefix: str = "") -> dict[str, int]:
+        """Every key under ``prefix`` with its size."""
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None if there is no such key."""
+
+    def put(self, key: str, data: bytes | Path, content_type: str, *, sha256: str | None = None,
+            if_absent: bool = False) -> bool:
+        """Store ``data`` whole under ``key``: readers see the old object or the new one,
+        never part of it. With ``sha256``, the stored bytes are checked against it first.
+        With ``if_absent``, nothing is written if ``key`` exists, and False is returned."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; a missing key is not an error."""
+
+
+def open_store(url: str, *, endpoint: str | None = None, base: Path | None = None,
+               env: Mapping[str, str] | None = None) -> Store:
+    """The backend for ``url``: a path or file:// URL (relative to ``base``), or s3://bucket/prefix."""
+    from wheelworks.containers import local, s3
+
+    backends: dict[str, Callable[[], Store]] = {
+        "file": lambda: local.LocalStore.from_url(url, base),
+        "": lambda: local.LocalStore.from_url(url, base),
+        "s3": lambda: s3.S3Store.from_url(url, endpoint, env or {}),
+    }
+    scheme = urlparse(url).scheme if "://" in url else ""
+    if scheme not in backends:
+        raise ContainerError(
+            f"container url {url!r}: unsupported scheme '{scheme}'",
+            "use a folder path, file:///path or s3://bucket/prefix",
+        )
+    return backends[scheme]()

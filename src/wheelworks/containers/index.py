@@ -1,0 +1,82 @@
+"""Pure renderers for a container's indexes: PEP 503 HTML, PEP 691 JSON and a plain listing.
+
+Links are relative, so the same pages work wherever the container is served from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+HTML_TYPE = "text/html; charset=utf-8"
+API_VERSION = "1.1"
+
+
+@dataclass(frozen=True)
+class IndexedFile:
+    filename: str
+    project: str  # normalized name
+    version: str
+    path: str  # the file's key, relative to the container's root
+    sha256: str
+    size: int
+    requires_python: str | None
+    uploaded: str  # ISO 8601, UTC
+
+
+def _page(title: str, body: Sequence[str]) -> str:
+    lines = "\n".join(body)
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta name="pypi:repository-version" content="1.1">\n'
+        f"<title>{escape(title)}</title>\n</head>\n<body>\n<h1>{escape(title)}</h1>\n{lines}\n</body>\n</html>\n"
+    )
+
+
+def project_html(project: str, files: Sequence[IndexedFile]) -> str:
+    links = []
+    for f in sorted(files, key=lambda f: f.filename):
+        requires = f' data-requires-python="{escape(f.requires_python)}"' if f.requires_python else ""
+        links.append(f'<a href="../../{escape(f.path)}#sha256={f.sha256}"{requires}>{escape(f.filename)}</a><br>')
+    return _page(f"Links for {project}", links)
+
+
+def project_json(project: str, files: Sequence[IndexedFile]) -> str:
+    return json.dumps(
+        {
+            "meta": {"api-version": API_VERSION},
+            "name": project,
+            "versions": sorted({f.version for f in files}),
+            "files": [
+                {
+                    "filename": f.filename,
+                    "url": f"../../{f.path}",
+                    "hashes": {"sha256": f.sha256},
+                    "requires-python": f.requires_python,
+                    "size": f.size,
+                    "upload-time": f.uploaded,
+                }
+                for f in sorted(files, key=lambda f: f.filename)
+            ],
+        },
+        indent=1,
+    )
+
+
+def root_html(projects: Sequence[str]) -> str:
+    return _page("Simple index", [f'<a href="{escape(p)}/">{escape(p)}</a><br>' for p in sorted(projects)])
+
+
+def root_json(projects: Sequence[str]) -> str:
+    return json.dumps({"meta": {"api-version": API_VERSION}, "projects": [{"name": p} for p in sorted(projects)]}, indent=1)
+
+
+def listing_html(files: Sequence[IndexedFile]) -> str:
+    """The container's front page for people: every file, newest upload first."""
+    rows = [
+        f'<a href="{escape(f.path)}">{escape(f.filename)}</a> {f.size} bytes, {f.uploaded}, sha256 {f.sha256}<br>'
+        for f in sorted(files, key=lambda f: (f.uploaded, f.filename), reverse=True)
+    ]
+    return _page("Wheels", ['<p><a href="simple/">simple index</a> (pip --index-url …/simple/)</p>', *rows])

@@ -1,0 +1,114 @@
+"""A container in an S3-compatible bucket (AWS, SeaweedFS, MinIO…) through boto3.
+
+Credentials come from boto3's usual sources (AWS_* variables, ~/.aws, instance roles).
+Uploads carry their sha256, which the server checks before storing; ``if_absent`` puts
+use ``If-None-Match: *``, so two publishers cannot both create one key.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+from wheelworks.errors import ContainerError
+
+_DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"}
+
+
+class S3Store:
+    def __init__(self, bucket: str, prefix: str, endpoint: str | None, env: Mapping[str, str]) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.url = f"s3://{bucket}/{self.prefix}"
+        self.endpoint = endpoint or env.get("AWS_ENDPOINT_URL") or None
+        session = boto3.session.Session(profile_name=env.get("AWS_PROFILE") or None)
+        self.client = session.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            # Self-hosted stores rarely have a DNS name per bucket.
+            config=Config(s3={"addressing_style": "path"} if self.endpoint else {}, retries={"max_attempts": 3},
+                          connect_timeout=10, read_timeout=60),
+        )
+
+    @classmethod
+    def from_url(cls, url: str, endpoint: str | None, env: Mapping[str, str]) -> S3Store:
+        parts = urlparse(url)
+        if not parts.netloc:
+            raise ContainerError(f"container url {url!r}: no bucket", "write s3://bucket/prefix")
+        return cls(parts.netloc, parts.path, endpoint, env)
+
+    def list(self, prefix: str = "") -> dict[str, int]:
+        found = {}
+        with self._errors("list"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + prefix)
+            for page in pages:
+                for item in page.get("Contents", []):
+                    found[item["Key"][len(self.prefix):]] = item["Size"]
+        return found
+
+    def get(self, key: str) -> bytes | None:
+        with self._errors(f"read {key}"):
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+            except self.client.exceptions.NoSuchKey:
+                return None
+
+    def put(self, key: str, data: bytes | Path, content_type: str, *, sha256: str | None = None,
+            if_absent: bool = False) -> bool:
+        body = data if isinstance(data, bytes) else data.read_bytes()
+        extra: dict[str, str] = {}
+        if sha256 is not None:
+            extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
+        if if_absent:
+            extra["IfNoneMatch"] = "*"
+        from botocore.exceptions import ClientError
+
+        with self._errors(f"write {key}"):
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=body,
+                                       ContentType=content_type, **extra)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412") and if_absent:
+                    return False
+                raise
+        return True
+
+    def delete(self, key: str) -> None:
+        with self._errors(f"delete {key}"):
+            self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """boto3's many exceptions, as one line that says what to do."""
+        from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+        where = f"container {self.url}"
+        try:
+            yield
+        except NoCredentialsError:
+            raise ContainerError(
+                f"{where}: no S3 credentials found",
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE",
+            ) from None
+        except EndpointConnectionError:
+            raise ContainerError(f"{where}: cannot reach the S3 endpoint {self.endpoint or 'of AWS'}",
+                                 "check the container's endpoint") from None
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code == "NoSuchBucket":
+                raise ContainerError(f"{where}: bucket '{self.bucket}' does not exist") from None
+            if code in _DENIED:
+                raise ContainerError(f"{where}: access denied ({code}) when trying to {action}",
+                                     "check the S3 credentials") from None
+            if code == "BadDigest":
+                raise ContainerError(f"{where}: {action}: the stored bytes did not match their sha256") from None
+            raise ContainerError(f"{where}: cannot {action}: {code or exc}") from None
+        except BotoCoreError as exc:
+            raise ContainerError(f"{where}: cannot {action}: {exc}") from None
