@@ -177,3 +177,50 @@ def container(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str 
 def store(container: tuple[str, str | None]) -> Store:
     url, endpoint = container
     return open_store(url, endpoint=endpoint, env=os.environ)
+
+
+PYPI_USER, PYPI_PASSWORD = "uploader", "correct horse"
+
+
+@pytest.fixture
+def pypiserver(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real package index on 127.0.0.1 that needs a password to upload; yields (url, packages dir)."""
+    from passlib.apache import HtpasswdFile
+
+    htpasswd = HtpasswdFile(str(tmp_path / "htpasswd"), new=True)
+    htpasswd.set_password(PYPI_USER, PYPI_PASSWORD)
+    htpasswd.save()
+    packages = tmp_path / "pypi-packages"
+    packages.mkdir()
+    port = free_port()
+    server = shutil.which("pypi-server", path=sysconfig.get_path("scripts"))
+    assert server, "pypiserver is not installed (it is in the test extra)"
+    args = [server, "run", "--host", "127.0.0.1", "--port", str(port), "--passwords", str(tmp_path / "htpasswd"),
+            "--authenticate", "update", str(packages)]
+    with open(tmp_path / "pypiserver.log", "wb") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}/", packages
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def twine_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TWINE_USERNAME", PYPI_USER)
+    monkeypatch.setenv("TWINE_PASSWORD", PYPI_PASSWORD)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.pypirc or keyring of the machine's
+
+
+@pytest.fixture
+def gpg_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A throwaway signing key in a private GNUPGHOME; returns its user id."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    uid = "wheelworks tests <release@wheelworks.invalid>"
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never"],
+                   check=True, capture_output=True)
+    return uid

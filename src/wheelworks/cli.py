@@ -17,6 +17,7 @@ from wheelworks.errors import WheelworksError
 from wheelworks.pipeline import BuildOptions, build_wheels
 from wheelworks.progress import reporter_for
 from wheelworks.publish import publish, record_wheels
+from wheelworks.release import PLATFORMS, UploadTarget, release
 from wheelworks.records import BuildRecord, Records
 from wheelworks.run import tail
 from wheelworks.serve import make_server
@@ -70,6 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--container", metavar="NAME|URL", help="a container of the config, or a URL (default: nightly)")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser("release", help="fetch a version's wheels from a container, verify, sign and upload them")
+    p.add_argument("--config", type=Path, help="for the default container, 'release' (default: ./wheelworks.toml)")
+    p.add_argument("-u", "--url", help="a container's URL, index page or file listing (default: the release container)")
+    p.add_argument("-w", "--wheelhouse", type=Path, default=Path("wheelhouse"), help="download folder (default: wheelhouse)")
+    p.add_argument("-t", "--type", choices=PLATFORMS, default="all", help="platform of the wheels (default: all)")
+    p.add_argument("-s", "--sign", action="store_true", help="detach-sign each wheel with gpg (.asc beside it)")
+    p.add_argument("-i", "--identity", help="the gpg key to sign with")
+    p.add_argument("-r", "--repository", default="pypi", help="a ~/.pypirc section (default: pypi)")
+    p.add_argument("--repository-url", help="the upload URL of another index")
+    p.add_argument("-n", "--dry-run", action="store_true", help="print what would be downloaded and uploaded")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("name")
+    p.add_argument("version")
+    p.set_defaults(func=_release)
 
     p = sub.add_parser("builds", help="list build records")
     common(p)
@@ -177,6 +193,29 @@ def _serve(args: argparse.Namespace) -> None:
         server.serve_forever()
     finally:
         server.server_close()
+
+
+def _release(args: argparse.Namespace) -> None:
+    index: str | Store
+    if args.url:
+        index = args.url if "://" in args.url else Path(args.url).resolve().as_uri() + ("/" if Path(args.url).is_dir() else "")
+    else:
+        config = config_mod.load(_config_path(args), os.environ)
+        index = _open(config, config_mod.named_container(config, "release"))
+    target = UploadTarget.from_env(os.environ, repository=args.repository, repository_url=args.repository_url,
+                                   verbose=args.verbose)
+    result = release(index, args.name, args.version, args.wheelhouse.resolve(), target, platform=args.type,
+                     sign_with=(args.identity or "") if args.sign else None, dry_run=args.dry_run)
+    print(f"{'dry run: ' if args.dry_run else ''}{result.plan.name} {result.plan.version} from {result.plan.index}")
+    for wheel in result.plan.files:
+        local = args.wheelhouse / wheel.filename
+        size = local.stat().st_size if local.exists() and not args.dry_run else wheel.size
+        shown = f"{size / 1024:,.1f} KiB" if size is not None else "?"
+        print(f"  {wheel.filename}  {shown:>12}  {result.downloaded[wheel.filename]:<10}  {result.uploaded[wheel.filename]}")
+    for signature in result.signatures:
+        print(f"  signed {signature.name}")
+    for note in result.notes:
+        print(f"note: {note}")
 
 
 def _builds(args: argparse.Namespace) -> None:

@@ -54,3 +54,9 @@ class ContainerError(WheelworksError):
     """A wheel container cannot be reached, read or written, or refuses a file."""
 
     exit_code = 6
+
+
+class ReleaseError(WheelworksError):
+    """A release cannot be fetched, verified, signed or uploaded."""
+
+    exit_code = 7

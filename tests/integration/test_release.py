@@ -1,0 +1,177 @@
+"""Releases from a container served over HTTP to a real pypiserver, with real gpg."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import threading
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_wheel, pip_install, serving
+from wheelworks import cli
+from wheelworks.containers.local import LocalStore
+from wheelworks.publish import publish
+
+TAGS = ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-musllinux_1_2_x86_64",
+        "cp311-cp311-macosx_11_0_arm64", "cp311-cp311-win_amd64"]
+
+
+@pytest.fixture
+def container(tmp_path: Path) -> LocalStore:
+    """pytally 1.0 on five platforms, 1.0.1 and 1.0rc1 beside it, and the confusable pytally-ext 1.0."""
+    built = tmp_path / "built"
+    wheels = [make_wheel(built, "pytally", "1.0", tag) for tag in TAGS]
+    wheels += [make_wheel(built, "pytally", v, TAGS[1]) for v in ("1.0.1", "1.0rc1")]
+    wheels += [make_wheel(built, "pytally-ext", "1.0", TAGS[1])]
+    store = LocalStore(tmp_path / "container")
+    publish(store, wheels)
+    return store
+
+
+def _release(*args: str) -> int:
+    return cli.main(["release", *args])
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("wheelworks: error: "), err
+    return err[0]
+
+
+def test_release_fetches_only_that_project_version_and_platform(container, pypiserver, twine_credentials, tmp_path, capsys):
+    index, packages = pypiserver
+    wheelhouse = tmp_path / "wh"
+    with serving(container) as base:
+        assert _release("-u", base, "-w", str(wheelhouse), "-t", "manylinux", "--repository-url", index, "PyTally", "1.0") == 0
+        out = capsys.readouterr().out
+        assert sorted(p.name for p in wheelhouse.iterdir()) == ["pytally-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"]
+        assert "downloaded  uploaded" in out
+        assert sorted(p.name for p in packages.iterdir()) == ["pytally-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"]
+
+        # Again, with every platform: the manylinux wheel is neither fetched nor uploaded twice.
+        assert _release("-u", base, "-w", str(wheelhouse), "--repository-url", index, "pytally", "1.0") == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert sum("present" in line and "already on the index" in line for line in lines) == 1
+        assert sum("downloaded  uploaded" in line for line in lines) == 4
+        assert sorted(p.name for p in packages.iterdir()) == sorted(f"pytally-1.0-{t}.whl" for t in TAGS)
+        assert _release("-u", base, "-w", str(wheelhouse), "--repository-url", index, "pytally", "1.0") == 0
+        assert capsys.readouterr().out.count("already on the index") == 5
+
+    python = pip_install(tmp_path / "venv", index + "simple/", "pytally==1.0", pre=False)
+    version = subprocess.run([str(python), "-c", "import pytally; print(pytally.__version__)"],
+                             capture_output=True, text=True, check=True).stdout
+    assert version.strip() == "1.0"
+
+
+def test_corrupt_file_stops_the_release_before_any_upload(container, pypiserver, twine_credentials, tmp_path, capsys):
+    index, packages = pypiserver
+    (blob,) = [k for k in container.list("files/") if k.endswith("win_amd64.whl")]
+    (container.root / blob).write_bytes(b"corrupted")
+    with serving(container) as base:
+        assert _release("-u", base, "-w", str(tmp_path / "wh"), "--repository-url", index, "pytally", "1.0") == 7
+    line = _one_error_line(capsys)
+    assert "pytally-1.0-cp311-cp311-win_amd64.whl: sha256 mismatch" in line
+    assert list(packages.iterdir()) == []
+    assert not (tmp_path / "wh" / "pytally-1.0-cp311-cp311-win_amd64.whl").exists()
+    assert not [p for p in (tmp_path / "wh").iterdir() if p.name.endswith(".part")]
+
+
+def test_signed_release_verifies_with_gpg(container, pypiserver, twine_credentials, gpg_key, tmp_path, capsys):
+    index, packages = pypiserver
+    wheelhouse = tmp_path / "wh"
+    with serving(container) as base:
+        assert _release("-u", base, "-w", str(wheelhouse), "-t", "win", "-s", "-i", gpg_key,
+                        "--repository-url", index, "pytally", "1.0") == 0
+    wheel = wheelhouse / "pytally-1.0-cp311-cp311-win_amd64.whl"
+    verified = subprocess.run(["gpg", "--verify", f"{wheel}.asc", str(wheel)], capture_output=True, text=True)
+    assert verified.returncode == 0 and "Good signature" in verified.stderr
+    assert "signed pytally-1.0-cp311-cp311-win_amd64.whl.asc" in capsys.readouterr().out
+    assert (packages / wheel.name).is_file()
+
+
+def test_pypi_gets_no_signatures_note(container, tmp_path, gpg_key, capsys):
+    from wheelworks.release import accepts_signatures
+
+    assert not accepts_signatures("https://upload.pypi.org/legacy/")
+    assert accepts_signatures("http://127.0.0.1:8080/")
+
+
+def test_dry_run_writes_nothing(container, tmp_path, capsys):
+    with serving(container) as base:
+        assert _release("-u", base, "-w", str(tmp_path / "wh"), "-n", "pytally", "1.0") == 0
+    out = capsys.readouterr().out
+    assert out.count("would download") == 5 and "would upload to pypi" in out
+    assert not (tmp_path / "wh").exists()
+
+
+def test_plain_file_listing_works_like_a_cdn_page(tmp_path, pypiserver, twine_credentials, capsys):
+    index, packages = pypiserver
+    cdn = tmp_path / "site" / "container"
+    wheels = [make_wheel(cdn, "pytally", "2.0", TAGS[0]), make_wheel(cdn, "pytally", "2.1", TAGS[0])]
+    (cdn / "index.html").write_text("".join(f'<a href="{w.name}">{w.name}</a>\n' for w in wheels) + '<a href="../">up</a>')
+    with _static(tmp_path / "site") as base:
+        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"),
+                        "--repository-url", index, "pytally", "2.0") == 0
+    assert [p.name for p in packages.iterdir()] == ["pytally-2.0-py3-none-any.whl"]
+
+
+@pytest.mark.parametrize("href", ["../elsewhere/pytally-2.0-py3-none-any.whl", "/tmp/pytally-2.0-py3-none-any.whl",
+                                  "file:///etc/pytally-2.0-py3-none-any.whl", "..%2F..%2Fpytally-2.0-py3-none-any.whl"])
+def test_listing_with_links_outside_the_container_is_refused(tmp_path, href, capsys):
+    cdn = tmp_path / "site" / "container"
+    make_wheel(tmp_path / "site" / "elsewhere", "pytally", "2.0")
+    cdn.mkdir(parents=True)
+    (cdn / "index.html").write_text(f'<a href="{href}">pytally-2.0-py3-none-any.whl</a>')
+    before = sorted(p for p in tmp_path.rglob("*"))
+    with _static(tmp_path / "site") as base:
+        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "pytally", "2.0") == 7
+    assert "points outside the container" in _one_error_line(capsys)
+    assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing written anywhere
+
+
+def test_bad_inputs_are_one_line(container, pypiserver, twine_credentials, tmp_path, monkeypatch, capsys):
+    index, packages = pypiserver
+    with serving(container) as base:
+        assert _release("-u", base, "-w", str(tmp_path / "wh"), "pytally", "9.9") == 7
+        assert "no wheels of pytally 9.9 in" in _one_error_line(capsys)
+        assert _release("-u", base, "-w", str(tmp_path / "wh"), "-t", "musllinux", "PyTally_Ext", "1.0") == 7
+        assert "no wheels of PyTally_Ext 1.0 for musllinux" in _one_error_line(capsys)
+
+        monkeypatch.setenv("TWINE_PASSWORD", "wrong")
+        assert _release("-u", base, "-w", str(tmp_path / "wh"), "--repository-url", index, "pytally-ext", "1.0") == 7
+        line = _one_error_line(capsys)
+        assert "failed: 403" in line and "check the credentials" in line and "wrong" not in line
+        assert list(packages.iterdir()) == []
+    assert _release("-u", "http://127.0.0.1:9/", "-w", str(tmp_path / "wh"), "pytally", "1.0") == 7
+    assert "cannot read index http://127.0.0.1:9/" in _one_error_line(capsys)
+
+
+def test_default_index_is_the_release_container(make_config, pypiserver, twine_credentials, tmp_path, capsys):
+    index, packages = pypiserver
+    config = make_config()
+    publish(LocalStore(tmp_path / "containers" / "release"), [make_wheel(tmp_path / "b", "pytally", "3.0")])
+    assert _release("--config", str(config), "-w", str(tmp_path / "wh"), "--repository-url", index, "pytally", "3.0") == 0
+    assert [p.name for p in packages.iterdir()] == ["pytally-3.0-py3-none-any.whl"]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _static:
+    """A plain static file server on 127.0.0.1, like a CDN in front of a storage container."""
+
+    def __init__(self, root: Path) -> None:
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
+
+    def __enter__(self) -> str:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
