@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sysconfig
-import tarfile
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,19 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests import fixtures
 from tests.helpers import free_port, wait_for_port
 from wheelworks import interpreters
 from wheelworks.containers import Store, open_store
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = fixtures.FIXTURES
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
-GIT = ["git", "-c", "user.name=wheelworks-tests", "-c", "user.email=tests@wheelworks.invalid"]
-
-
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run([*GIT, "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture(scope="session")
 def pythons() -> list[str]:
     """CPythons the build tests target: three spread over what the machine has, or all of
@@ -44,27 +36,13 @@ def pythons() -> list[str]:
 @pytest.fixture(scope="session")
 def libtally_tarball(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """libtally as a release tarball, and its sha256."""
-    tarball = tmp_path_factory.mktemp("dist") / "libtally-1.2.3.tar.gz"
-    with tarfile.open(tarball, "w:gz") as tf:
-        tf.add(FIXTURES / "libtally", arcname="libtally-1.2.3")
-    return tarball, hashlib.sha256(tarball.read_bytes()).hexdigest()
+    return fixtures.libtally_tarball(tmp_path_factory.mktemp("dist"))
 
 
 @pytest.fixture(scope="session")
 def pytally_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository of pytally: main (tagged v0.1.0) and a branch `next` at 0.2.0."""
-    repo = tmp_path_factory.mktemp("repos") / "pytally"
-    shutil.copytree(FIXTURES / "pytally", repo)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "pytally 0.1.0")
-    _git(repo, "tag", "v0.1.0")
-    _git(repo, "checkout", "-q", "-b", "next")
-    pyproject = repo / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.2.0"'))
-    _git(repo, "commit", "-q", "-am", "pytally 0.2.0")
-    _git(repo, "checkout", "-q", "main")
-    return repo
+    return fixtures.pytally_repo(tmp_path_factory.mktemp("repos") / "pytally")
 
 
 @pytest.fixture(scope="session")

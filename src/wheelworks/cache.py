@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from wheelworks.errors import WheelworksError
+
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wheelworks.\n"
@@ -73,3 +75,39 @@ def locked(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+# What each folder of the cache holds, for `wheelworks cache list`.
+KINDS = {
+    "sources": "bare git mirrors of project repositories",
+    "downloads": "library source archives, by sha256",
+    "libraries": "one install prefix per library recipe",
+    "prefixes": "merged prefixes the wheel builds link against",
+    "tools": "build-frontend venvs, one per interpreter",
+    "ccache": "the compiler cache",
+    "tmp": "work trees of running builds",
+}
+
+
+def usage(root: Path) -> list[tuple[str, int, int]]:
+    """(kind, entries, bytes) for each folder of the cache."""
+    rows = []
+    for kind in KINDS:
+        folder = root / kind
+        entries = [p for p in folder.iterdir() if not p.name.endswith((".done", ".lock"))] if folder.is_dir() else []
+        size = sum(f.lstat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink()) if folder.is_dir() else 0
+        rows.append((kind, len(entries), size))
+    return rows
+
+
+def clear(root: Path, kinds: list[str]) -> list[str]:
+    """Remove the named folders of the cache (all of them when ``kinds`` is empty)."""
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise WheelworksError(f"no cache folder named {', '.join(unknown)}", f"known: {', '.join(KINDS)}")
+    removed = []
+    for kind in kinds or list(KINDS):
+        if (root / kind).exists():
+            shutil.rmtree(root / kind)
+            removed.append(kind)
+    return removed

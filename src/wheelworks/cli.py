@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wheelworks import config as config_mod
+from wheelworks import cache
 from wheelworks.cache import default_root
 from wheelworks.containers import Store, open_store
 from wheelworks.containers.local import LocalStore
@@ -50,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build, repair and test wheels for the selected Pythons")
     common(p)
     p.add_argument("--only", metavar="SELECTOR", help="build only targets matching these globs, e.g. 'cp312-*'")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="targets built at once (default: 1)")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                   help="targets built at once (default: the number of CPUs)")
     p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
     p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
     p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
@@ -86,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("version")
     p.set_defaults(func=_release)
+
+    p = sub.add_parser("cache", help="show or clear the cache")
+    p.add_argument("action", choices=["list", "clear"])
+    p.add_argument("kinds", nargs="*", metavar="KIND", help="folders to clear (default: all)")
+    p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
+    p.set_defaults(func=_cache)
 
     p = sub.add_parser("builds", help="list build records")
     common(p)
@@ -216,6 +224,17 @@ def _release(args: argparse.Namespace) -> None:
         print(f"  signed {signature.name}")
     for note in result.notes:
         print(f"note: {note}")
+
+
+def _cache(args: argparse.Namespace) -> None:
+    root = args.cache_dir.resolve() if args.cache_dir else default_root(os.environ)
+    if args.action == "clear":
+        removed = cache.clear(root, args.kinds)
+        print(f"removed {', '.join(removed) or 'nothing'} from {root}")
+        return
+    print(f"cache: {root}")
+    for kind, entries, size in cache.usage(root):
+        print(f"  {kind:<10} {entries:>5} entries {size / 2**20:>9.1f} MiB  {cache.KINDS[kind]}")
 
 
 def _builds(args: argparse.Namespace) -> None:

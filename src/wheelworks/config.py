@@ -28,6 +28,7 @@ else:
 CONFIG_NAME = "wheelworks.toml"
 BUILD_COMMIT_VARS = ("WHEELWORKS_BUILD_COMMIT", "BUILD_COMMIT")
 LIBRARY_SYSTEMS = ("autotools", "cmake", "meson", "make", "script")
+FRONTENDS = ("build", "build[uv]", "uv")
 
 # key -> expected TOML type; "strs" is a list of strings (a single string is accepted),
 # "env" a table of scalar values.
@@ -40,6 +41,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "before-build": "str",
         "missing-python": "str",
         "interpreters": "strs",
+        "frontend": "str",
+        "ccache": "bool",
     },
     "library": {
         "name": "str",
@@ -87,6 +90,8 @@ class BuildConfig:
     before_build: str | None = None
     missing_python: str = "error"
     interpreters: tuple[str, ...] = ()
+    frontend: str = "build[uv]"  # build | build[uv] | uv
+    ccache: bool = True  # use ccache when the machine has it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,6 +219,8 @@ def _check(table: Mapping[str, Any], schema: str, where: str) -> dict[str, Any]:
             out[key] = value.split()
         elif kind == "strs" and isinstance(value, list) and all(isinstance(v, str) for v in value):
             out[key] = value
+        elif kind == "bool" and isinstance(value, bool):
+            out[key] = value
         elif kind == "int" and isinstance(value, int) and not isinstance(value, bool) and value > 0:
             out[key] = value
         elif kind == "env" and isinstance(value, dict) and all(
@@ -222,7 +229,7 @@ def _check(table: Mapping[str, Any], schema: str, where: str) -> dict[str, Any]:
             out[key] = {k: str(v) for k, v in value.items()}
         else:
             expected = {"str": "a string", "strs": "a list of strings", "env": "a table of strings",
-                        "int": "a positive integer"}
+                        "int": "a positive integer", "bool": "true or false"}
             raise ConfigError(f"{where}: '{key}' must be {expected[kind]}, not {value!r}")
     return out
 
@@ -261,7 +268,13 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
         raise ConfigError(
             f"{where}: [build] missing-python must be 'error' or 'warn', not {build['missing-python']!r}"
         )
+    if build["frontend"] not in FRONTENDS:
+        raise ConfigError(
+            f"{where}: [build] frontend must be one of {', '.join(FRONTENDS)}, not {build['frontend']!r}"
+        )
     return BuildConfig(
+        frontend=build["frontend"],
+        ccache=build["ccache"],
         python=tuple(build["python"]),
         skip=_strs(build.get("skip")),
         environment=build.get("environment", {}),

@@ -16,8 +16,8 @@ from typing import Protocol, TypeVar
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks import interpreters, libraries, platforms, repair, test, venvs
-from wheelworks.build import build_wheel, frontend
+from wheelworks import interpreters, libraries, platforms, repair, test, tools, venvs
+from wheelworks.build import Frontend, frontend
 from wheelworks.cache import Cache
 from wheelworks.config import Config, Target, select_targets
 from wheelworks.errors import ConfigError, WheelworksError
@@ -47,7 +47,7 @@ class BuildOptions:
     builds_dir: Path
     cache_dir: Path
     only: str | None = None
-    jobs: int = 1
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -92,7 +92,11 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         record.commit = tree.commit
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
         prefix = _libraries(config, cache, platform, store, record, reporter)
-        runner = _TargetRunner(config, options, platform, cache, store, record, tree, prefix, work, reporter)
+        runner = _TargetRunner(
+            config, options, platform, cache, store, record, tree, prefix, work, reporter,
+            frontend(config.build.frontend, options.env),
+            tools.find("ccache", options.env) if config.build.ccache else None,
+        )
         jobs = [(t, r, found[t.python]) for t, r in zip(targets, record.targets) if t.python in found]
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
             list(pool.map(lambda job: runner.run(*job), jobs))
@@ -152,12 +156,16 @@ class _TargetRunner:
     prefix: libraries.Prefix
     work: Path
     reporter: Reporter
+    frontend: Frontend
+    ccache: Path | None
 
     def run(self, target: Target, result: TargetRecord, interpreter: Interpreter) -> None:
         result.interpreter = str(interpreter.path)
         folder = self.work / target.identifier
         try:
             tree, wheel = self._step(target, result, "build", lambda log: self._build(interpreter, folder, log))
+            if self.ccache:
+                result.ccache = tools.ccache_counts(folder / "ccache-stats.log")
             repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log))
             self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log))
         except (WheelworksError, OSError):
@@ -189,14 +197,17 @@ class _TargetRunner:
 
     def _build(self, interpreter: Interpreter, folder: Path, log: Path) -> tuple[Path, Path]:
         """A private copy of the source (targets may build at once) and its wheel."""
-        python = frontend(interpreter, self.cache, log)
+        python = self.frontend.prepare(interpreter, self.cache, log)
         shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
         tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
         env = self.prefix.environment(self.options.env)
+        if self.ccache:
+            env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)
         env.update({k: v.replace("{prefix}", str(self.prefix.path)) for k, v in self.config.build.environment.items()})
         if self.config.build.before_build:
-            run(self.config.build.before_build, log=log, cwd=tree, env=venvs.activated(python.parent.parent, env))
-        return tree, build_wheel(python, tree, folder / "dist", env, log)
+            hook_env = venvs.activated(python.parent.parent, env) if self.frontend.name != "uv" else env
+            run(self.config.build.before_build, log=log, cwd=tree, env=hook_env)
+        return tree, self.frontend.build_wheel(python, tree, folder / "dist", env, log)
 
     def _repair(self, wheel: Path, folder: Path, log: Path) -> Path:
         out = folder / "repaired"
@@ -205,7 +216,8 @@ class _TargetRunner:
 
     def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path) -> None:
         hidden = [self.prefix.path, *(lib.prefix for lib in self.prefix.libraries)]
-        test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden, self.options.env, log)
+        test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden, self.options.env, log,
+                       self.frontend.uv)
 
 
 def _deliver(wheel: Path, wheelhouse: Path) -> Path:

@@ -36,6 +36,7 @@ class TargetRecord:
     tags: list[str] = field(default_factory=list)
     sha256: str | None = None
     size: int | None = None
+    ccache: dict[str, int] | None = None  # compiler cache hits and misses of the build step
     steps: list[StepRecord] = field(default_factory=list)
 
 

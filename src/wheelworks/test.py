@@ -39,15 +39,16 @@ def run_tests(
     hidden: Sequence[Path],
     base_env: Mapping[str, str],
     log: Path,
+    uv: Path | None = None,
 ) -> None:
-    """Install ``wheel`` and the test requirements in a fresh venv and run the test command.
+    """Install ``wheel`` and the test requirements in a fresh venv (made by ``uv`` if
+    given) and run the test command.
 
     ``{project}`` in the command is the source tree (for tests kept outside the package).
     """
     env = clean_environment(base_env, hidden)
     venv = workdir / "venv"
-    python = venvs.create(interpreter, venv, [], log, env)
-    run([python, "-m", "pip", "install", wheel, *test.requires], log=log, env=env)
+    venvs.create(interpreter, venv, [wheel, *test.requires], log, env, uv)
     if test.command:
         empty = workdir / "cwd"
         empty.mkdir()

@@ -1,4 +1,4 @@
-"""Virtual environments, for the build tools and for testing wheels."""
+"""Virtual environments, for the build tools and for testing wheels; made by uv when given."""
 
 from __future__ import annotations
 
@@ -21,15 +21,28 @@ def python(venv: Path) -> Path:
 def create(
     interpreter: Path,
     venv: Path,
-    requirements: Sequence[str],
+    requirements: Sequence[str | Path],
     log: Path,
     env: Mapping[str, str] | None = None,
+    uv: Path | None = None,
 ) -> Path:
     """A fresh venv of ``interpreter`` at ``venv`` with ``requirements`` installed; returns its python."""
-    run([interpreter, "-m", "venv", "--clear", venv], log=log, env=env)
-    if requirements:
-        run([python(venv), "-m", "pip", "install", *requirements], log=log, env=env)
+    if uv is not None:
+        run([uv, "venv", "--quiet", "--python", interpreter, venv], log=log, env=env)
+    else:
+        run([interpreter, "-m", "venv", "--clear", venv], log=log, env=env)
+    install(venv, requirements, log, env, uv)
     return python(venv)
+
+
+def install(venv: Path, requirements: Sequence[str | Path], log: Path, env: Mapping[str, str] | None = None,
+            uv: Path | None = None) -> None:
+    if not requirements:
+        return
+    if uv is not None:
+        run([uv, "pip", "install", "--python", python(venv), *requirements], log=log, env=env)
+    else:
+        run([python(venv), "-m", "pip", "install", *requirements], log=log, env=env)
 
 
 def activated(venv: Path, base: Mapping[str, str]) -> dict[str, str]:

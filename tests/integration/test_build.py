@@ -14,7 +14,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 from wheelworks import cli, interpreters, libraries, platforms, test
-from wheelworks.build import build_wheel, frontend
+from wheelworks.build import Frontend
 from wheelworks.cache import Cache
 from wheelworks.config import load
 from wheelworks.errors import CommandError
@@ -130,9 +130,9 @@ def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons
     prefix = libraries.build_all(config.libraries, Cache(cache_dir), platforms.native(), tmp_path / "logs", 2)
     (interpreter,) = interpreters.discover(pythons[-1:], (), os.environ).values()
     log = tmp_path / "steps.log"
-    python = frontend(interpreter, Cache(cache_dir), log)
+    python = Frontend("build").prepare(interpreter, Cache(cache_dir), log)
     source = shutil.copytree(pytally_repo, tmp_path / "src")
-    wheel = build_wheel(python, source, tmp_path / "dist", prefix.environment(os.environ), log)
+    wheel = Frontend("build").build_wheel(python, source, tmp_path / "dist", prefix.environment(os.environ), log)
 
     leaky = prefix.environment(os.environ)  # LD_LIBRARY_PATH, CPATH... all lead to libtally
     with pytest.raises(CommandError):
@@ -146,8 +146,12 @@ def test_missing_interpreter_can_be_a_warning(make_config, cache_dir, pythons, c
         [build]
         python = ["3.99", "{pythons[-1]}"]
         missing-python = "warn"
+        frontend = "build"  # pip and venv, as without uv
     """)
     assert _build(config, cache_dir) == 0
     record, _ = _record(config)
     assert [(t.python, t.status) for t in record.targets] == [("3.99", "missing"), (pythons[-1], "ok")]
     assert re.search(r"cp399-\S+ +python3.99 missing", capsys.readouterr().err)
+    logs = Records(config.parent / "builds").folder(record.id) / "logs" / record.targets[1].identifier
+    assert "-m build --wheel --outdir" in (logs / "build.log").read_text()
+    assert "-m pip install" in (logs / "test.log").read_text()

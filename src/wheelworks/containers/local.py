@@ -24,10 +24,11 @@ class LocalStore:
         return cls(((base or Path.cwd()) / path).resolve())
 
     def list(self, prefix: str = "") -> dict[str, int]:
-        if not self.root.is_dir():
+        folder = self.root / prefix.rpartition("/")[0]  # walk only where the prefix can be
+        if not folder.is_dir():
             return {}
         found = {}
-        for path in self.root.rglob("*"):
+        for path in folder.rglob("*"):
             key = path.relative_to(self.root).as_posix()
             if key.startswith(prefix) and not key.startswith(_SCRATCH) and path.is_file():
                 found[key] = path.stat().st_size

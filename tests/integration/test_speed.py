@@ -1,0 +1,78 @@
+"""Speed features that change what happens, not how fast: uv, ccache, parallel targets, the cache."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.utils import parse_wheel_filename
+
+from wheelworks import build, cli, tools
+from wheelworks.records import Records
+
+pytestmark = pytest.mark.slow
+
+UV_BUILD = """
+    [build]
+    python = {pythons!r}
+    frontend = "uv"
+"""
+
+
+def _build(config: Path, cache: Path, *extra: str):
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(cache), *extra]) == 0
+    return Records(config.parent / "builds").load("latest")
+
+
+def test_uv_frontend_and_ccache_make_a_rebuild_hit(make_config, pythons, tmp_path):
+    config = make_config(build=UV_BUILD.format(pythons=pythons[-1:]))
+    cold = _build(config, tmp_path / "cache")
+    warm = _build(config, tmp_path / "cache")
+    assert cold.targets[0].ccache == {"hits": 0, "misses": 1}
+    assert warm.targets[0].ccache == {"hits": 1, "misses": 0}
+    assert warm.libraries[0].cached and not cold.libraries[0].cached
+    logs = Records(config.parent / "builds").folder(warm.id) / "logs" / warm.targets[0].identifier
+    assert "uv build --wheel --python" in (logs / "build.log").read_text()
+    assert "uv venv" in (logs / "test.log").read_text()
+    assert cold.targets[0].wheel == warm.targets[0].wheel
+
+
+def test_parallel_targets_give_what_a_serial_run_gives(make_config, pythons, tmp_path):
+    config = make_config(build=UV_BUILD.format(pythons=pythons))
+    serial = _build(config, tmp_path / "cache", "-j", "1")
+    parallel = _build(config, tmp_path / "cache", "-j", str(len(pythons)))
+
+    def shape(record):
+        out = []
+        for t in record.targets:
+            with zipfile.ZipFile(Path(record.wheelhouse) / t.wheel) as zf:
+                out.append((t.identifier, t.wheel, sorted(map(str, parse_wheel_filename(t.wheel)[3])), sorted(zf.namelist())))
+        return out
+
+    assert shape(serial) == shape(parallel)
+    store = Records(config.parent / "builds")
+    for target in parallel.targets:  # each target's log is its own
+        log = (store.folder(parallel.id) / "logs" / target.identifier / "build.log").read_text()
+        others = [t.python for t in parallel.targets if t.python != target.python]
+        assert f"versions/{target.python}" in log and not any(f"versions/{v}." in log for v in others)
+
+
+def test_frontend_falls_back_to_build_without_uv(monkeypatch):
+    monkeypatch.setattr(tools, "uv", lambda env: None)
+    assert build.frontend("uv", {}) == build.Frontend("build")
+    assert build.frontend("build[uv]", {}).name == "build"
+
+
+def test_cache_list_and_clear(make_config, pythons, tmp_path, capsys):
+    cache = tmp_path / "cache"
+    _build(make_config(build=UV_BUILD.format(pythons=pythons[-1:])), cache)
+    capsys.readouterr()
+    assert cli.main(["cache", "list", "--cache-dir", str(cache)]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert set(rows) == {"sources", "downloads", "libraries", "prefixes", "tools", "ccache", "tmp"}
+    assert rows["libraries"].split()[1] == "1" and rows["tmp"].split()[1] == "0"
+    assert cli.main(["cache", "clear", "libraries", "prefixes", "--cache-dir", str(cache)]) == 0
+    assert not (cache / "libraries").exists() and (cache / "sources").exists()
+    assert cli.main(["cache", "clear", "nonsense", "--cache-dir", str(cache)]) == 1
+    assert "no cache folder named nonsense" in capsys.readouterr().err
