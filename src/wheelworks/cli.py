@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks import cache
+from wheelworks import cache, ci
 from wheelworks.cache import default_root
 from wheelworks.containers import Store, open_store
 from wheelworks.containers.local import LocalStore
@@ -84,10 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--repository", default="pypi", help="a ~/.pypirc section (default: pypi)")
     p.add_argument("--repository-url", help="the upload URL of another index")
     p.add_argument("-n", "--dry-run", action="store_true", help="print what would be downloaded and uploaded")
+    p.add_argument("--download-only", action="store_true", help="fetch and verify, upload nothing")
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument("name")
     p.add_argument("version")
     p.set_defaults(func=_release)
+
+    p = sub.add_parser("ci", help="generate a CI workflow that runs wheelworks")
+    p.add_argument("service", choices=["github"])
+    p.add_argument("--config", type=Path, help="wheelworks.toml (default: ./wheelworks.toml)")
+    p.add_argument("--output", type=Path, help="default: .github/workflows/wheels.yml (release.yml with --release)")
+    p.add_argument("--release", action="store_true", help="the manual workflow that uploads a release to PyPI")
+    p.set_defaults(func=_ci)
 
     p = sub.add_parser("cache", help="show or clear the cache")
     p.add_argument("action", choices=["list", "clear"])
@@ -213,7 +221,8 @@ def _release(args: argparse.Namespace) -> None:
     target = UploadTarget.from_env(os.environ, repository=args.repository, repository_url=args.repository_url,
                                    verbose=args.verbose)
     result = release(index, args.name, args.version, args.wheelhouse.resolve(), target, platform=args.type,
-                     sign_with=(args.identity or "") if args.sign else None, dry_run=args.dry_run)
+                     sign_with=(args.identity or "") if args.sign else None, dry_run=args.dry_run,
+                     upload_files=not args.download_only)
     print(f"{'dry run: ' if args.dry_run else ''}{result.plan.name} {result.plan.version} from {result.plan.index}")
     for wheel in result.plan.files:
         local = args.wheelhouse / wheel.filename
@@ -224,6 +233,16 @@ def _release(args: argparse.Namespace) -> None:
         print(f"  signed {signature.name}")
     for note in result.notes:
         print(f"note: {note}")
+
+
+def _ci(args: argparse.Namespace) -> None:
+    config = config_mod.load(_config_path(args), os.environ)
+    root = Path.cwd()  # the wheels repository: workflows run from its root
+    text = ci.release_workflow(config, root) if args.release else ci.wheels_workflow(config, root)
+    output = args.output or root / ".github" / "workflows" / ("release.yml" if args.release else "wheels.yml")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(f"wrote {output}")
 
 
 def _cache(args: argparse.Namespace) -> None:

@@ -57,8 +57,20 @@ _SCHEMA: dict[str, dict[str, str]] = {
     },
     "test": {"requires": "strs", "command": "str"},
     "container": {"url": "str", "branches": "strs", "keep": "int", "endpoint": "str"},
+    "ci": {
+        "platforms": "strs",
+        "schedule": "str",
+        "manylinux": "str",
+        "manylinux-tag": "str",
+        "install": "str",
+        "pins": "env",
+        "release-upload": "str",
+        "pypi-token-secret": "str",
+        "secrets": "strs",
+    },
 }
-_TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table", "containers": "tables"}
+_TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table", "containers": "tables",
+              "ci": "table"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +122,19 @@ class ContainerConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CIConfig:
+    platforms: tuple[str, ...]  # keys of resources/ci.toml [platforms]
+    schedule: str  # cron, for nightly builds
+    manylinux: str  # the manylinux image family Linux jobs build in
+    manylinux_tag: str
+    install: str  # the pip requirement that installs wheelworks on a runner
+    pins: Mapping[str, str] = field(default_factory=dict)  # action -> "<sha> # <tag>"
+    release_upload: str = "trusted-publishing"  # or "token"
+    pypi_token_secret: str = "PYPI_API_TOKEN"
+    secrets: tuple[str, ...] = ("WHEELWORKS_PRIVATE_KEY",)  # repository secrets the publish job sees
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     path: Path
     project: ProjectConfig
@@ -117,6 +142,7 @@ class Config:
     libraries: tuple[LibraryRecipe, ...]  # in build order: dependencies first
     test: TestConfig
     containers: tuple[ContainerConfig, ...]
+    ci: CIConfig
     digest: str  # sha256 of the effective settings, recorded with every build
 
     @property
@@ -183,6 +209,7 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
             project["build-commit"] = env[var]
             break
     containers = _containers(data.get("containers", defaults["containers"]), path, where)
+    ci = _ci({**defaults["ci"], **_table(data, "ci", where)}, where)
     effective = {"project": project, "build": build, "library": libraries, "test": test}
     return Config(
         path=path,
@@ -196,6 +223,7 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
         libraries=_order(tuple(_library(t, i, path, where) for i, t in enumerate(libraries)), where),
         test=TestConfig(requires=_strs(test.get("requires")), command=test.get("command")),
         containers=containers,
+        ci=ci,
         digest=digest(effective),
     )
 
@@ -335,6 +363,36 @@ def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, .
             )
         )
     return tuple(containers)
+
+
+def _ci(table: dict[str, Any], where: str) -> CIConfig:
+    known = ci_resources()["platforms"]
+    for name in table["platforms"]:
+        if name not in known:
+            raise ConfigError(f"{where}: [ci] platforms: unknown platform {name!r}", f"known: {', '.join(known)}")
+    if table["release-upload"] not in ("trusted-publishing", "token"):
+        raise ConfigError(f"{where}: [ci] release-upload must be 'trusted-publishing' or 'token'")
+    for name, pin in table.get("pins", {}).items():
+        image = "." in name.split("/")[0]  # a registry host: a container image, else an action
+        if image and not re.fullmatch(r"sha256:[0-9a-f]{64}", pin):
+            raise ConfigError(f"{where}: [ci] pins: image {name} = {pin!r} is not a sha256:<64 hex> digest")
+        if not image and not re.fullmatch(r"[0-9a-f]{40}( +# .+)?", pin):
+            raise ConfigError(f"{where}: [ci] pins: {name} = {pin!r} is not a 40-hex commit (with an optional '# tag')")
+    return CIConfig(
+        platforms=tuple(table["platforms"]),
+        schedule=table["schedule"],
+        manylinux=table["manylinux"],
+        manylinux_tag=table.get("manylinux-tag") or ci_resources()["manylinux-tag"],
+        install=table["install"],
+        pins=table.get("pins", {}),
+        release_upload=table["release-upload"],
+        pypi_token_secret=table["pypi-token-secret"],
+        secrets=tuple(table["secrets"]),
+    )
+
+
+def ci_resources() -> dict[str, Any]:
+    return tomllib.loads(resources.files("wheelworks").joinpath("resources/ci.toml").read_text())
 
 
 def container_for(config: Config, ref: str) -> ContainerConfig:

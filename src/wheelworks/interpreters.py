@@ -30,7 +30,8 @@ def candidates(listed: Iterable[str], env: Mapping[str, str]) -> list[Path]:
     """Places an interpreter may be, in order of preference.
 
     ``listed`` (from [build] interpreters) and WHEELWORKS_PYTHONS (os.pathsep-separated)
-    win; then python3.X on PATH, pyenv's versions folder, and /opt/python (manylinux images).
+    win; then python3.X on PATH, pyenv's versions folder, /opt/python (manylinux images)
+    and the tool cache of CI runners (actions/setup-python).
     """
     found: list[str] = [*listed, *filter(None, env.get("WHEELWORKS_PYTHONS", "").split(os.pathsep))]
     path = env.get("PATH", "")
@@ -41,6 +42,9 @@ def candidates(listed: Iterable[str], env: Mapping[str, str]) -> list[Path]:
     pyenv_root = env.get("PYENV_ROOT") or str(Path(env.get("HOME", str(Path.home()))) / ".pyenv")
     found += sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin", "python3")))
     found += sorted(glob.glob("/opt/python/cp3*/bin/python3"))
+    if env.get("RUNNER_TOOL_CACHE"):  # CI runners: where actions/setup-python installs
+        cached = os.path.join(env["RUNNER_TOOL_CACHE"], "Python", "*", "*")
+        found += sorted(glob.glob(os.path.join(cached, "python.exe")) + glob.glob(os.path.join(cached, "bin", "python3")))
     return [Path(p) for p in found]
 
 

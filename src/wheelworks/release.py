@@ -345,6 +345,7 @@ def release(
     platform: str = "all",
     sign_with: str | None = None,  # a gpg identity, or "" for gpg's default key
     dry_run: bool = False,
+    upload_files: bool = True,  # False: fetch and verify only (a CI job's first half)
 ) -> ReleaseResult:
     plan = find(index, name, version, platform)
     store = None if isinstance(index, str) else index
@@ -356,6 +357,8 @@ def release(
     downloaded = download(plan, wheelhouse, store)
     wheels = [wheelhouse / f.filename for f in plan.files]
     signatures = sign(wheels, sign_with or None, wheelhouse / ".wheelworks-release.log") if sign_with is not None else []
+    if not upload_files:
+        return ReleaseResult(plan, downloaded, {f.filename: "not uploaded" for f in plan.files}, signatures, notes)
     uploaded, upload_url = upload(wheels, target, signatures)
     if signatures and not accepts_signatures(upload_url):
         notes.append("PyPI no longer accepts PGP signatures: the .asc files stay in the wheelhouse, not uploaded")
