@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks import cache, ci
+from wheelworks import cache, ci, secrets
 from wheelworks.cache import default_root
-from wheelworks.containers import Store, open_store
+from wheelworks.containers import Store, open_container
 from wheelworks.containers.local import LocalStore
 from wheelworks.errors import WheelworksError
 from wheelworks.pipeline import BuildOptions, build_wheels
@@ -27,12 +27,13 @@ from wheelworks.serve import make_server
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    secrets.register_environment(os.environ)
     try:
         return int(args.func(args) or 0)
     except WheelworksError as exc:
         if args.traceback:
             raise
-        print(f"wheelworks: error: {exc}", file=sys.stderr)
+        print(f"wheelworks: error: {secrets.mask(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("wheelworks: interrupted", file=sys.stderr)
@@ -96,6 +97,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="default: .github/workflows/wheels.yml (release.yml with --release)")
     p.add_argument("--release", action="store_true", help="the manual workflow that uploads a release to PyPI")
     p.set_defaults(func=_ci)
+
+    p = sub.add_parser("secret", help="encrypted secrets for wheelworks.toml")
+    secret_sub = p.add_subparsers(dest="secret_command", required=True)
+    q = secret_sub.add_parser("keygen", help="make this wheels repository's key pair")
+    q.add_argument("--public-key", type=Path, default=secrets.PUBLIC_KEY, help="default: .wheelworks/public.pem")
+    q.add_argument("--private-key", type=Path, help="write the private key here (default: print it once)")
+    q.add_argument("--force", action="store_true", help="replace an existing key pair (old tokens stop working)")
+    q.set_defaults(func=_secret_keygen)
+    q = secret_sub.add_parser("encrypt", help="encrypt the value on standard input into a wwenc: token")
+    q.add_argument("name", help="the setting it is for, e.g. containers.release.secret-access-key")
+    q.add_argument("--public-key", type=Path, default=secrets.PUBLIC_KEY, help="default: .wheelworks/public.pem")
+    q.set_defaults(func=_secret_encrypt)
 
     p = sub.add_parser("cache", help="show or clear the cache")
     p.add_argument("action", choices=["list", "clear"])
@@ -171,7 +184,7 @@ def _summary(record: BuildRecord, store: Records) -> None:
 
 
 def _open(config: config_mod.Config, container: config_mod.ContainerConfig) -> Store:
-    return open_store(container.url, endpoint=container.endpoint, base=config.root, env=os.environ)
+    return open_container(container, config.root, os.environ)
 
 
 def _publish(args: argparse.Namespace) -> None:
@@ -243,6 +256,36 @@ def _ci(args: argparse.Namespace) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
     print(f"wrote {output}")
+
+
+def _secret_keygen(args: argparse.Namespace) -> None:
+    if args.public_key.exists() and not args.force:
+        raise WheelworksError(f"{args.public_key} exists", "--force makes a new pair; tokens made for the old one stop working")
+    private, public = secrets.keygen()
+    if args.private_key:
+        args.private_key.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(args.private_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(private)
+    args.public_key.parent.mkdir(parents=True, exist_ok=True)
+    args.public_key.write_bytes(public)
+    print(f"public key: {args.public_key} (commit it)", file=sys.stderr)
+    if args.private_key:
+        print(f"private key: {args.private_key} (keep it out of the repository)", file=sys.stderr)
+    else:
+        print("private key, shown once: store it as the CI secret WHEELWORKS_PRIVATE_KEY", file=sys.stderr)
+        sys.stdout.write(private.decode())
+
+
+def _secret_encrypt(args: argparse.Namespace) -> None:
+    try:
+        public = args.public_key.read_bytes()
+    except OSError as exc:
+        raise WheelworksError(f"{args.public_key}: {exc.strerror}", "run `wheelworks secret keygen` first") from None
+    value = sys.stdin.read().rstrip("\n")
+    if not value:
+        raise WheelworksError("no value on standard input", f"echo VALUE | wheelworks secret encrypt {args.name}")
+    print(secrets.encrypt(public, args.name, value))
 
 
 def _cache(args: argparse.Namespace) -> None:

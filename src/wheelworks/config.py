@@ -56,7 +56,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "depends": "strs",
     },
     "test": {"requires": "strs", "command": "str"},
-    "container": {"url": "str", "branches": "strs", "keep": "int", "endpoint": "str"},
+    "container": {"url": "str", "branches": "strs", "keep": "int", "endpoint": "str",
+                  "access-key-id": "str", "secret-access-key": "str"},
     "ci": {
         "platforms": "strs",
         "schedule": "str",
@@ -119,6 +120,9 @@ class ContainerConfig:
     branches: tuple[str, ...] = ()
     keep: int | None = None  # newest versions kept per project; None keeps all
     endpoint: str | None = None
+    # S3 credentials, usually wwenc: tokens; without them boto3 finds its own.
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_access_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -360,6 +364,8 @@ def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, .
                 branches=_strs(table.get("branches")),
                 keep=table.get("keep"),
                 endpoint=table.get("endpoint"),
+                access_key_id=table.get("access-key-id"),
+                secret_access_key=table.get("secret-access-key"),
             )
         )
     return tuple(containers)

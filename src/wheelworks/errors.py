@@ -60,3 +60,9 @@ class ReleaseError(WheelworksError):
     """A release cannot be fetched, verified, signed or uploaded."""
 
     exit_code = 7
+
+
+class SecretError(WheelworksError):
+    """A secret cannot be encrypted or decrypted."""
+
+    exit_code = 8

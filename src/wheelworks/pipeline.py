@@ -25,6 +25,7 @@ from wheelworks.hashes import file_sha256
 from wheelworks.interpreters import Interpreter
 from wheelworks.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
 from wheelworks.run import run
+from wheelworks.secrets import reveal
 from wheelworks.source import Checkout, checkout
 
 T = TypeVar("T")
@@ -203,7 +204,10 @@ class _TargetRunner:
         env = self.prefix.environment(self.options.env)
         if self.ccache:
             env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)
-        env.update({k: v.replace("{prefix}", str(self.prefix.path)) for k, v in self.config.build.environment.items()})
+        env.update({
+            k: reveal(v, f"build.environment.{k}", self.options.env).replace("{prefix}", str(self.prefix.path))
+            for k, v in self.config.build.environment.items()
+        })
         if self.config.build.before_build:
             hook_env = venvs.activated(python.parent.parent, env) if self.frontend.name != "uv" else env
             run(self.config.build.before_build, log=log, cwd=tree, env=hook_env)

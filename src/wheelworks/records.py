@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from wheelworks.errors import WheelworksError
+from wheelworks.secrets import mask
 
 RECORD_NAME = "record.json"
 
@@ -98,7 +99,7 @@ class Records:
         path = self.folder(record.id) / RECORD_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{RECORD_NAME}.{os.getpid()}")
-        partial.write_text(json.dumps(asdict(record), indent=2) + "\n", encoding="utf-8")
+        partial.write_text(mask(json.dumps(asdict(record), indent=2)) + "\n", encoding="utf-8")
         os.replace(partial, path)
         return path
 

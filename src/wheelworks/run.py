@@ -1,4 +1,5 @@
-"""The one place wheelworks starts processes: each command and its output go to a step log."""
+"""The one place wheelworks starts processes: each command and its output go to a step log,
+with every registered secret masked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wheelworks.errors import CommandError
+from wheelworks.secrets import mask
 
 TAIL_LINES = 20
 
@@ -31,29 +33,30 @@ def run(
     argv = cmd if isinstance(cmd, str) else [os.fspath(c) for c in cmd]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as stream:
-        stream.write(f"+ {shown}\n")
+        stream.write(f"+ {mask(shown)}\n")
         stream.flush()
         try:
-            proc = subprocess.run(
-                argv,
-                shell=shell,
-                cwd=cwd,
-                env=dict(env) if env is not None else None,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if capture else stream,
-                stderr=stream,
-                text=True,
+            proc = subprocess.Popen(
+                argv, shell=shell, cwd=cwd, env=dict(env) if env is not None else None,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+                text=True, errors="replace",
             )
         except OSError as exc:
             stream.write(f"{exc}\n")
-            raise CommandError(f"cannot run {shown!r}: {exc.strerror}") from None
+            raise CommandError(f"cannot run {mask(shown)!r}: {exc.strerror}") from None
         if capture:
-            stream.write(proc.stdout)
+            out, err = proc.communicate()
+            stream.write(mask(out + err))
+        else:
+            out = ""
+            assert proc.stdout is not None
+            for line in proc.stdout:  # line by line, so a secret never reaches the file
+                stream.write(mask(line))
+            proc.wait()
     if proc.returncode != 0:
-        raise CommandError(
-            f"command failed with exit code {proc.returncode}: {shown}", tail=tail(log)
-        )
-    return proc.stdout if capture else ""
+        raise CommandError(f"command failed with exit code {proc.returncode}: {mask(shown)}", tail=tail(log))
+    return out
 
 
 def tail(log: Path, lines: int = TAIL_LINES) -> str:

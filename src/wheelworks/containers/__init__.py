@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from wheelworks.config import ContainerConfig
 from wheelworks.errors import ContainerError
+from wheelworks.secrets import reveal
 
 
 class Store(Protocol):
@@ -51,3 +53,13 @@ def open_store(url: str, *, endpoint: str | None = None, base: Path | None = Non
             "use a folder path, file:///path or s3://bucket/prefix",
         )
     return backends[scheme]()
+
+
+def open_container(container: ContainerConfig, base: Path, env: Mapping[str, str]) -> Store:
+    """The store of a configured container, with its credentials decrypted if it has any."""
+    env = dict(env)
+    for var, value, key in (("AWS_ACCESS_KEY_ID", container.access_key_id, "access-key-id"),
+                            ("AWS_SECRET_ACCESS_KEY", container.secret_access_key, "secret-access-key")):
+        if value:
+            env[var] = reveal(value, f"containers.{container.name}.{key}", env)
+    return open_store(container.url, endpoint=container.endpoint, base=base, env=env)

@@ -27,7 +27,12 @@ class S3Store:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
         self.endpoint = endpoint or env.get("AWS_ENDPOINT_URL") or None
-        session = boto3.session.Session(profile_name=env.get("AWS_PROFILE") or None)
+        session = boto3.session.Session(
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
+            profile_name=env.get("AWS_PROFILE") or None,
+        )
         self.client = session.client(
             "s3",
             endpoint_url=self.endpoint,
