@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks import cache, ci, secrets
+from wheelworks import cache, ci, secrets, watch
 from wheelworks.cache import default_root
 from wheelworks.containers import Store, open_container
 from wheelworks.containers.local import LocalStore
 from wheelworks.errors import WheelworksError
 from wheelworks.pipeline import BuildOptions, build_wheels
-from wheelworks.progress import reporter_for
+from wheelworks.progress import PlainReporter, reporter_for
 from wheelworks.publish import publish, record_wheels
 from wheelworks.release import PLATFORMS, UploadTarget, release
 from wheelworks.records import BuildRecord, Records
@@ -58,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
     p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
     p.set_defaults(func=_build)
+
+    p = sub.add_parser("watch", help="build and publish on a schedule and on new commits, on this machine")
+    common(p)
+    p.add_argument("--schedule", metavar="CRON", help="cron expression, UTC (default: [ci] schedule of the config)")
+    p.add_argument("--no-schedule", action="store_true", help="build on new commits only")
+    p.add_argument("--once", action="store_true", help="check once and exit (for cron or a systemd timer)")
+    p.add_argument("--interval", type=float, default=300, help="seconds between checks for new commits (default: 300)")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
+    p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
+    p.set_defaults(func=_watch)
 
     p = sub.add_parser("publish", help="upload a build's wheels to a container and update its index")
     common(p)
@@ -147,19 +159,23 @@ def _has_config() -> bool:
     return True
 
 
+def _build_options(args: argparse.Namespace, config: config_mod.Config, env: dict[str, str]) -> BuildOptions:
+    return BuildOptions(
+        wheelhouse=(args.wheelhouse or config.root / "wheelhouse").resolve(),
+        builds_dir=_builds_dir(args),
+        cache_dir=(args.cache_dir.resolve() if args.cache_dir else default_root(env)),
+        only=getattr(args, "only", None),
+        jobs=args.jobs,
+        env=env,
+    )
+
+
 def _build(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     if args.build_commit:
         env["WHEELWORKS_BUILD_COMMIT"] = args.build_commit
     config = config_mod.load(_config_path(args), env)
-    options = BuildOptions(
-        wheelhouse=(args.wheelhouse or config.root / "wheelhouse").resolve(),
-        builds_dir=_builds_dir(args),
-        cache_dir=(args.cache_dir.resolve() if args.cache_dir else default_root(env)),
-        only=args.only,
-        jobs=args.jobs,
-        env=env,
-    )
+    options = _build_options(args, config, env)
     record = build_wheels(config, options, reporter_for(sys.stderr))
     _summary(record, Records(options.builds_dir))
     return 0 if record.status == "ok" else 1
@@ -181,6 +197,37 @@ def _summary(record: BuildRecord, store: Records) -> None:
     if record.status != "ok":
         bad = [t.identifier for t in record.targets if t.status == "failed"]
         print(f"wheelworks: error: {len(bad)} of {len(record.targets)} targets failed: {', '.join(bad)}", file=sys.stderr)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    path = _config_path(args)
+    config = config_mod.load(path, env)
+    schedule = None if args.no_schedule else (args.schedule or config.ci.schedule)
+    if schedule:
+        watch.validate_schedule(schedule)
+    options = _build_options(args, config, env)
+    reporter = PlainReporter(sys.stderr)
+
+    def report(result: watch.CheckResult) -> None:
+        when = time.strftime("%Y-%m-%d %H:%M:%S")
+        if result.error:
+            print(f"{when} {result.reason or 'check'} failed: {secrets.mask(result.error)}", flush=True)
+        elif result.record is None:
+            print(f"{when} nothing to do: {config.project.build_commit} is at {(result.commit or '?')[:12]}, built", flush=True)
+        else:
+            print(f"{when} {result.reason}: build {result.record.id} {result.record.status}, "
+                  f"{result.published} wheels published", flush=True)
+
+    if args.once:
+        result = watch.check(config, options, schedule, time.time(), reporter)
+        report(result)
+        return 0 if result.ok else 1
+    print(f"watching {config.project.repo} {config.project.build_commit}"
+          f" (every {args.interval:g}s{', schedule ' + schedule if schedule else ''}); Ctrl-C stops", flush=True)
+    watch.run_forever(lambda: config_mod.load(path, env), options, schedule, args.interval, report,
+                      threading.Event(), reporter)
+    return 0
 
 
 def _open(config: config_mod.Config, container: config_mod.ContainerConfig) -> Store:

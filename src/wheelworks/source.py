@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tarfile
 from dataclasses import dataclass
@@ -123,3 +124,20 @@ def _subdir(tree: Path, project: ProjectConfig) -> Path:
     if not path.is_dir():
         raise SourceError(f"[project] subdir: '{project.subdir}' is not a folder of the source")
     return path
+
+
+def remote_head(project: ProjectConfig, log: Path) -> str:
+    """The commit the build commit names now, without fetching (a hash names itself)."""
+    ref = project.build_commit
+    if re.fullmatch(r"[0-9a-f]{40}", ref):
+        return ref
+    try:
+        out = _git(["ls-remote", project.repo, ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}"], log, capture=True)
+    except CommandError as exc:
+        raise SourceError(f"[project] repo: cannot reach {project.repo}", exc.last_line) from None
+    heads = dict(line.split("\t")[::-1] for line in out.splitlines() if "\t" in line)
+    for name in (f"refs/tags/{ref}^{{}}", f"refs/heads/{ref}", ref):
+        if name in heads:
+            return heads[name]
+    raise SourceError(f"build-commit: unknown ref '{ref}' in {project.repo}",
+                      "give a branch, tag or commit hash of that repository")
