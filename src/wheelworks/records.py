@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,7 +83,7 @@ class Records:
         self.root = root
 
     def new_id(self) -> str:
-        return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+        return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
 
     def folder(self, build_id: str) -> Path:
         return self.root / build_id

@@ -179,3 +179,27 @@ def test_s3_errors_are_one_line(make_config, seaweedfs, s3_env, tmp_path, monkey
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
     assert "cannot reach the S3 endpoint http://127.0.0.1:9" in publish_to("s3://wheels/x")
+
+
+def test_serve_command_serves_a_folder_to_pip(tmp_path):
+    from tests.helpers import free_port, wait_for_port
+    from wheelworks.containers.local import LocalStore
+
+    wheel = make_wheel(tmp_path / "w", "pytally", "4.0")
+    publish(LocalStore(tmp_path / "c"), [wheel])
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "wheelworks", "serve", "--root", str(tmp_path / "c"),
+                               "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(port)
+        base = f"http://127.0.0.1:{port}/"
+        assert check_index(base) == {wheel.name: hashlib.sha256(wheel.read_bytes()).hexdigest()}
+        with pytest.raises(Exception, match="404"):
+            fetch(base + ".wheelworks/wheels/" + wheel.name + ".json")  # bookkeeping is not served
+        python = pip_install(tmp_path / "venv", base + "simple/", "pytally")
+        assert subprocess.run([str(python), "-c", "import pytally; print(pytally.__version__)"],
+                              capture_output=True, text=True, check=True).stdout.strip() == "4.0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert f"at http://127.0.0.1:{port}/" in server.stdout.read()
