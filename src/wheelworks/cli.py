@@ -50,25 +50,28 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, help="wheelworks.toml or pyproject.toml (default: ./wheelworks.toml)")
         p.add_argument("--builds-dir", type=Path, help="where build records go (default: builds/ beside the config)")
 
+    def cache_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
+
+    def building(p: argparse.ArgumentParser) -> None:
+        common(p)
+        cache_dir(p)
+        p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                       help="targets built at once (default: the number of CPUs)")
+        p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
+
     p = sub.add_parser("build", help="build, repair and test wheels for the selected Pythons")
-    common(p)
+    building(p)
     p.add_argument("--only", metavar="SELECTOR", help="build only targets matching these globs, e.g. 'cp312-*'")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                   help="targets built at once (default: the number of CPUs)")
-    p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
-    p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
     p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
     p.set_defaults(func=_build)
 
     p = sub.add_parser("watch", help="build and publish on a schedule and on new commits, on this machine")
-    common(p)
+    building(p)
     p.add_argument("--schedule", metavar="CRON", help="cron expression, UTC (default: [ci] schedule of the config)")
     p.add_argument("--no-schedule", action="store_true", help="build on new commits only")
     p.add_argument("--once", action="store_true", help="check once and exit (for cron or a systemd timer)")
     p.add_argument("--interval", type=float, default=300, help="seconds between checks for new commits (default: 300)")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
-    p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
     p.set_defaults(func=_watch)
 
     p = sub.add_parser("publish", help="upload a build's wheels to a container and update its index")
@@ -125,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="show or clear the cache")
     p.add_argument("action", choices=["list", "clear"])
     p.add_argument("kinds", nargs="*", metavar="KIND", help="folders to clear (default: all)")
-    p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
+    cache_dir(p)
     p.set_defaults(func=_cache)
 
     p = sub.add_parser("builds", help="list build records")
@@ -147,16 +150,10 @@ def _config_path(args: argparse.Namespace) -> Path:
 def _builds_dir(args: argparse.Namespace) -> Path:
     if args.builds_dir:
         return args.builds_dir.resolve()
-    base = _config_path(args).resolve().parent if args.config or _has_config() else Path.cwd()
-    return base / "builds"
-
-
-def _has_config() -> bool:
     try:
-        config_mod.find_config(Path.cwd())
-    except WheelworksError:
-        return False
-    return True
+        return _config_path(args).resolve().parent / "builds"
+    except WheelworksError:  # no config here: the records of this folder
+        return Path.cwd() / "builds"
 
 
 def _build_options(args: argparse.Namespace, config: config_mod.Config, env: dict[str, str]) -> BuildOptions:
