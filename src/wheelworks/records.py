@@ -83,7 +83,15 @@ class Records:
         self.root = root
 
     def new_id(self) -> str:
-        return time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
+        """A new build id, its folder claimed so that builds started together never share one."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        while True:
+            build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
+            try:
+                self.folder(build_id).mkdir()
+            except FileExistsError:
+                continue
+            return build_id
 
     def folder(self, build_id: str) -> Path:
         return self.root / build_id

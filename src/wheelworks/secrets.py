@@ -31,16 +31,17 @@ MASK = "***"
 # Environment variables whose values are credentials, by name.
 _CREDENTIAL = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY|CREDENTIAL")
 _MIN_LENGTH = 4  # shorter values would mask ordinary text
+_MIN_ENV_LENGTH = 8  # a variable named like a credential may hold a flag such as "true"
 
 _lock = threading.Lock()
 _registered: set[str] = set()
 
 
-def register(value: str) -> None:
+def register(value: str, min_length: int = _MIN_LENGTH) -> None:
     """Mask ``value`` (and each line of it) wherever wheelworks writes from now on."""
     parts = {value, *value.splitlines()}
     with _lock:
-        new = {p.strip() for p in parts if len(p.strip()) >= _MIN_LENGTH} - _registered
+        new = {p.strip() for p in parts if len(p.strip()) >= min_length} - _registered
         _registered.update(new)
     if new and os.environ.get("GITHUB_ACTIONS") == "true":
         for part in sorted(new):  # GitHub masks these in every later line of the job's log
@@ -51,7 +52,7 @@ def register_environment(env: Mapping[str, str]) -> None:
     for name, value in env.items():
         upper = name.upper()
         if _CREDENTIAL.search(upper) and not upper.endswith(("_FILE", "_PATH")) and value:
-            register(value)
+            register(value, _MIN_ENV_LENGTH)
 
 
 def mask(text: str) -> str:

@@ -110,3 +110,16 @@ def test_records_round_trip_and_lookup(tmp_path):
         store.load("2026")
     with pytest.raises(WheelworksError, match="no build matching 'x'"):
         store.load("x")
+
+
+def test_record_ids_are_unique_even_when_started_together(tmp_path):
+    store = Records(tmp_path)
+    ids = {store.new_id() for _ in range(300)}
+    assert len(ids) == 300 and all(store.folder(i).is_dir() for i in ids)
+
+
+def test_masking_of_environment_credentials():
+    from wheelworks import secrets
+
+    secrets.register_environment({"DEBUG_TOKEN": "true", "MY_API_KEY": "k3y-0f-the-api", "SIGNING_PRIVATE_KEY_FILE": "/x/key.pem"})
+    assert secrets.mask("flag true, key k3y-0f-the-api, file /x/key.pem") == "flag true, key ***, file /x/key.pem"
