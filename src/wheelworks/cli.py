@@ -19,7 +19,7 @@ from wheelworks.errors import WheelworksError
 from wheelworks.pipeline import BuildOptions, build_wheels
 from wheelworks.progress import PlainReporter, reporter_for
 from wheelworks.publish import publish, record_wheels
-from wheelworks.release import PLATFORMS, UploadTarget, release
+from wheelworks.release import PLATFORMS, UploadTarget, open_index, release
 from wheelworks.records import BuildRecord, Records
 from wheelworks.run import tail
 from wheelworks.serve import make_server
@@ -271,7 +271,7 @@ def _serve(args: argparse.Namespace) -> None:
 def _release(args: argparse.Namespace) -> None:
     index: str | Store
     if args.url:
-        index = args.url if "://" in args.url else Path(args.url).resolve().as_uri() + ("/" if Path(args.url).is_dir() else "")
+        index = open_index(args.url)
     else:
         config = config_mod.load(_config_path(args), os.environ)
         index = _open(config, config_mod.named_container(config, "release"))

@@ -26,6 +26,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from wheelworks.containers import Store
+from wheelworks.containers.local import LocalStore
 from wheelworks.containers.index import JSON_TYPE
 from wheelworks.errors import CommandError, ReleaseError
 from wheelworks.hashes import file_sha256
@@ -63,6 +64,15 @@ class _Links(HTMLParser):
             self.hrefs.append(href)
 
 
+def open_index(location: str) -> str | Store:
+    """What ``-u`` names: a container folder (read as a store), or a URL of a page or a container."""
+    local = unquote(urlparse(location).path) if location.startswith("file://") else None if "://" in location else location
+    if local is None:
+        return location
+    path = Path(local).expanduser().resolve()
+    return LocalStore(path) if path.is_dir() else path.as_uri()
+
+
 def find(index: str | Store, name: str, version: str, platform: str = "all") -> ReleasePlan:
     """The wheels of ``name`` ``version`` (on ``platform``) that ``index`` lists.
 
@@ -78,6 +88,8 @@ def find(index: str | Store, name: str, version: str, platform: str = "all") -> 
     where = index if isinstance(index, str) else index.url
     files = []
     for filename, location, sha256, size in entries:
+        if "/" in filename or "\\" in filename or filename in (".", ".."):
+            raise ReleaseError(f"index {where}: file name {filename!r} is a path", "refusing the whole listing")
         try:
             wheel_name, wheel_version, _, tags = parse_wheel_filename(filename)
         except InvalidWheelFilename:
@@ -118,7 +130,7 @@ def _url_entries(url: str, name: str) -> list[Entry]:
         else:
             raw = [_html_entry(href) for href in _hrefs(body)]
         root = _container_root(page)
-        return [(f, _inside(page, loc, root, f), sha, size) for f, loc, sha, size in raw if f]
+        return [(f, _inside(page, loc, root), sha, size) for f, loc, sha, size in raw if f]
     raise ReleaseError(f"cannot read index {url}: not found")
 
 
@@ -169,11 +181,10 @@ def _container_root(page: str) -> str:
     return urljoin(page, base)
 
 
-def _inside(page: str, href: str, root: str, filename: str) -> str:
+def _inside(page: str, href: str, root: str) -> str:
     """The absolute URL of ``href``, which must stay inside the container at ``root``."""
     url = urljoin(page, href)
-    unsafe = "/" in filename or "\\" in filename or filename in ("", ".", "..")
-    if unsafe or not url.startswith(root) or ".." in urlparse(url).path.split("/"):
+    if not url.startswith(root) or ".." in urlparse(url).path.split("/"):
         raise ReleaseError(
             f"index {page}: link {href!r} points outside the container {root}",
             "a container's links must stay inside it; refusing the whole listing",

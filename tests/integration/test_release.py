@@ -99,6 +99,14 @@ def test_pypi_gets_no_signatures_note(container, tmp_path, gpg_key, capsys):
     assert accepts_signatures("http://127.0.0.1:8080/")
 
 
+@pytest.mark.parametrize("form", ["path", "file-url"])
+def test_a_local_container_folder_is_read_directly(container, tmp_path, form, capsys):
+    url = str(container.root) if form == "path" else container.root.as_uri()
+    assert _release("-u", url, "-w", str(tmp_path / "wh"), "--download-only", "-t", "win", "pytally", "1.0") == 0
+    assert [p.name for p in (tmp_path / "wh").iterdir()] == ["pytally-1.0-cp311-cp311-win_amd64.whl"]
+    assert "downloaded  not uploaded" in capsys.readouterr().out
+
+
 def test_dry_run_writes_nothing(container, tmp_path, capsys):
     with serving(container) as base:
         assert _release("-u", base, "-w", str(tmp_path / "wh"), "-n", "pytally", "1.0") == 0
@@ -118,9 +126,13 @@ def test_plain_file_listing_works_like_a_cdn_page(tmp_path, pypiserver, twine_cr
     assert [p.name for p in packages.iterdir()] == ["pytally-2.0-py3-none-any.whl"]
 
 
-@pytest.mark.parametrize("href", ["../elsewhere/pytally-2.0-py3-none-any.whl", "/tmp/pytally-2.0-py3-none-any.whl",
-                                  "file:///etc/pytally-2.0-py3-none-any.whl", "..%2F..%2Fpytally-2.0-py3-none-any.whl"])
-def test_listing_with_links_outside_the_container_is_refused(tmp_path, href, capsys):
+@pytest.mark.parametrize(("href", "message"), [
+    ("../elsewhere/pytally-2.0-py3-none-any.whl", "points outside the container"),
+    ("/tmp/pytally-2.0-py3-none-any.whl", "points outside the container"),
+    ("file:///etc/pytally-2.0-py3-none-any.whl", "points outside the container"),
+    ("..%2F..%2Fpytally-2.0-py3-none-any.whl", "file name '../../pytally-2.0-py3-none-any.whl' is a path"),
+])
+def test_listing_with_links_outside_the_container_is_refused(tmp_path, href, message, capsys):
     cdn = tmp_path / "site" / "container"
     make_wheel(tmp_path / "site" / "elsewhere", "pytally", "2.0")
     cdn.mkdir(parents=True)
@@ -128,7 +140,7 @@ def test_listing_with_links_outside_the_container_is_refused(tmp_path, href, cap
     before = sorted(p for p in tmp_path.rglob("*"))
     with _static(tmp_path / "site") as base:
         assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "pytally", "2.0") == 7
-    assert "points outside the container" in _one_error_line(capsys)
+    assert message in _one_error_line(capsys)
     assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing written anywhere
 
 
