@@ -9,6 +9,7 @@ Without uv on the machine, the last two fall back to "build".
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,9 @@ class Frontend:
         interpreter itself for uv."""
         if self.name == "uv":
             return interpreter.path
-        key = digest([str(interpreter.path.resolve()), interpreter.version, FRONTEND_REQUIREMENTS])
+        # A venv made by uv has no pip, one made by venv has: they are different entries.
+        maker = "uv" if self.uv else "venv"
+        key = digest([str(interpreter.path.resolve()), interpreter.version, FRONTEND_REQUIREMENTS, maker])
         entry = cache.path("tools", f"py{interpreter.version}-{key[:12]}")
         cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, FRONTEND_REQUIREMENTS, log, uv=self.uv))
         return venvs.python(entry)
@@ -65,5 +68,5 @@ def frontend(requested: str, env: Mapping[str, str]) -> Frontend:
 def _with_uv_on_path(env: Mapping[str, str], uv: Path | None) -> dict[str, str]:
     out = dict(env)
     if uv is not None:  # pypa/build's --installer uv looks for uv on PATH
-        out["PATH"] = f"{uv.parent}{':' + env['PATH'] if env.get('PATH') else ''}"
+        out["PATH"] = os.pathsep.join(filter(None, [str(uv.parent), env.get("PATH")]))
     return out

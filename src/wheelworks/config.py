@@ -7,6 +7,7 @@ a setting silently ignored.
 from __future__ import annotations
 
 import difflib
+import functools
 import fnmatch
 import re
 import sys
@@ -372,7 +373,8 @@ def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, .
 
 
 def _ci(table: dict[str, Any], where: str) -> CIConfig:
-    known = ci_resources()["platforms"]
+    ci_data = ci_resources()
+    known = ci_data["platforms"]
     for name in table["platforms"]:
         if name not in known:
             raise ConfigError(f"{where}: [ci] platforms: unknown platform {name!r}", f"known: {', '.join(known)}")
@@ -388,7 +390,7 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
         platforms=tuple(table["platforms"]),
         schedule=table["schedule"],
         manylinux=table["manylinux"],
-        manylinux_tag=table.get("manylinux-tag") or ci_resources()["manylinux-tag"],
+        manylinux_tag=table.get("manylinux-tag") or ci_data["manylinux-tag"],
         install=table["install"],
         pins=table.get("pins", {}),
         release_upload=table["release-upload"],
@@ -397,7 +399,9 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
     )
 
 
+@functools.cache
 def ci_resources() -> dict[str, Any]:
+    """resources/ci.toml, read once; callers must not change it."""
     return tomllib.loads(resources.files("wheelworks").joinpath("resources/ci.toml").read_text())
 
 

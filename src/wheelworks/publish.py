@@ -104,10 +104,10 @@ def publish(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, ke
         if old:
             replaced.append(old.path)
         result.uploaded.append(f.filename)
-    if keep is not None:
-        result.pruned = _prune_claims(store, keep)
-    rebuild_index(store)
-    for path in replaced:
+    pruned = _prune_claims(store, keep) if keep is not None else []
+    result.pruned = sorted(f.filename for f in pruned)
+    rebuild_index(store)  # the pages stop linking replaced and pruned files before their bytes go
+    for path in [*replaced, *(f.path for f in pruned)]:
         store.delete(path)
     return result
 
@@ -121,8 +121,9 @@ def _encode(f: IndexedFile) -> bytes:
     return json.dumps(asdict(f), indent=1).encode()
 
 
-def _prune_claims(store: Store, keep: int) -> list[str]:
-    """Drop the claims of all but the newest ``keep`` versions of each project."""
+def _prune_claims(store: Store, keep: int) -> list[IndexedFile]:
+    """Drop the claims of all but the newest ``keep`` versions of each project; returns
+    the files dropped, whose bytes may go once the index no longer links them."""
     by_project: dict[str, list[IndexedFile]] = defaultdict(list)
     for f in _claims(store, store.list(CLAIMS)):
         by_project[f.project].append(f)
@@ -133,13 +134,8 @@ def _prune_claims(store: Store, keep: int) -> list[str]:
         for f in files:
             if Version(f.version) in old:
                 store.delete(CLAIMS + f.filename + ".json")
-                pruned.append(f.filename)
-    if pruned:
-        rebuild_index(store)  # the pages stop linking the pruned files before their bytes go
-        gone = {f.path for files in by_project.values() for f in files if f.filename in pruned}
-        for path in gone:
-            store.delete(path)
-    return sorted(pruned)
+                pruned.append(f)
+    return pruned
 
 
 def _claims(store: Store, listing: dict[str, int]) -> list[IndexedFile]:

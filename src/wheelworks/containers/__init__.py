@@ -2,7 +2,7 @@
 
 A backend stores opaque objects by key; everything about wheels and indexes lives in
 ``wheelworks.publish`` and ``containers.index``, so a new store (Swift, GCS…) is one
-module with these five methods, registered in ``BACKENDS``.
+module with the four methods of ``Store``, registered by URL scheme in ``BACKENDS``.
 """
 
 from __future__ import annotations
@@ -36,23 +36,36 @@ class Store(Protocol):
         """Remove ``key``; a missing key is not an error."""
 
 
+def _local(url: str, endpoint: str | None, base: Path | None, env: Mapping[str, str]) -> Store:
+    from wheelworks.containers.local import LocalStore
+
+    return LocalStore.from_url(url, base)
+
+
+def _s3(url: str, endpoint: str | None, base: Path | None, env: Mapping[str, str]) -> Store:
+    from wheelworks.containers.s3 import S3Store  # boto3 is imported only for S3 containers
+
+    return S3Store.from_url(url, endpoint, env)
+
+
+# URL scheme -> backend factory (url, endpoint, base folder, environment); "" is a plain path.
+BACKENDS: dict[str, Callable[[str, str | None, Path | None, Mapping[str, str]], Store]] = {
+    "": _local,
+    "file": _local,
+    "s3": _s3,
+}
+
+
 def open_store(url: str, *, endpoint: str | None = None, base: Path | None = None,
                env: Mapping[str, str] | None = None) -> Store:
     """The backend for ``url``: a path or file:// URL (relative to ``base``), or s3://bucket/prefix."""
-    from wheelworks.containers import local, s3
-
-    backends: dict[str, Callable[[], Store]] = {
-        "file": lambda: local.LocalStore.from_url(url, base),
-        "": lambda: local.LocalStore.from_url(url, base),
-        "s3": lambda: s3.S3Store.from_url(url, endpoint, env or {}),
-    }
     scheme = urlparse(url).scheme if "://" in url else ""
-    if scheme not in backends:
+    if scheme not in BACKENDS:
         raise ContainerError(
             f"container url {url!r}: unsupported scheme '{scheme}'",
             "use a folder path, file:///path or s3://bucket/prefix",
         )
-    return backends[scheme]()
+    return BACKENDS[scheme](url, endpoint, base, env or {})
 
 
 def open_container(container: ContainerConfig, base: Path, env: Mapping[str, str]) -> Store:
