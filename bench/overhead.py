@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import fixtures  # noqa: E402
-from wheelworks import interpreters  # noqa: E402
+from wheelworks import interpreters, platforms  # noqa: E402
 
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 TEST = "import pytally; assert pytally.sum(2, 3, 4) == 9"
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
-    found = interpreters.discover(VERSIONS, (), os.environ)
+    found = interpreters.discover(VERSIONS, (), os.environ, platforms.native().os)
     pythons = {v: found[v] for v in VERSIONS if v in found}
     work = Path(tempfile.mkdtemp(prefix="wheelworks-bench-"))
     try:

@@ -16,7 +16,7 @@ import pytest
 
 from tests import fixtures
 from tests.helpers import free_port, wait_for_port
-from wheelworks import interpreters
+from wheelworks import interpreters, platforms
 from wheelworks.containers import Store, open_store
 
 FIXTURES = fixtures.FIXTURES
@@ -25,7 +25,7 @@ VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 def pythons() -> list[str]:
     """CPythons the build tests target: three spread over what the machine has, or all of
     3.8-3.13 it has when WHEELWORKS_TEST_PYTHONS=all."""
-    found = sorted(interpreters.discover(VERSIONS, (), os.environ), key=lambda v: int(v.split(".")[1]))
+    found = sorted(interpreters.discover(VERSIONS, (), os.environ, platforms.native().os), key=lambda v: int(v.split(".")[1]))
     if len(found) < 3:
         pytest.fail(f"the build tests need three CPythons of {VERSIONS}; found {found}")
     if os.environ.get("WHEELWORKS_TEST_PYTHONS") == "all":

@@ -90,10 +90,12 @@ def pip_env() -> dict[str, str]:
     return env
 
 
-def pip_install(venv: Path, index_url: str, *requirements: str, pre: bool = True) -> Path:
-    """Install ``requirements`` from ``index_url`` alone into a fresh venv; returns its python."""
+def pip_install(venv: Path, index_url: str, *requirements: str, pre: bool = True,
+                interpreter: str | Path = sys.executable) -> Path:
+    """Install ``requirements`` from ``index_url`` alone into a fresh venv of ``interpreter``;
+    returns its python."""
     if not venv.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(interpreter), "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     args = [str(python), "-m", "pip", "install", "--no-cache-dir", "--index-url", index_url, *requirements]
     subprocess.run([*args, *(["--pre"] if pre else [])], check=True, env=pip_env(), capture_output=True)

@@ -9,14 +9,14 @@ Without uv on the machine, the last two fall back to "build".
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from wheelworks import tools, venvs
 from wheelworks.cache import Cache
-from wheelworks.errors import CommandError
+from wheelworks.errors import StepError
+from wheelworks.paths import prepend_path
 from wheelworks.hashes import digest
 from wheelworks.interpreters import Interpreter
 from wheelworks.run import run
@@ -30,7 +30,7 @@ class Frontend:
     name: str  # one of FRONTENDS, after any fallback
     uv: Path | None = None  # the uv binary, for "build[uv]" and "uv"
 
-    def prepare(self, interpreter: Interpreter, cache: Cache, log: Path) -> Path:
+    def prepare(self, interpreter: Interpreter, cache: Cache, log: Path, os_name: str) -> Path:
         """The python that runs the build: a cached venv with pypa/build, or the
         interpreter itself for uv."""
         if self.name == "uv":
@@ -39,8 +39,9 @@ class Frontend:
         maker = "uv" if self.uv else "venv"
         key = digest([str(interpreter.path.resolve()), interpreter.version, FRONTEND_REQUIREMENTS, maker])
         entry = cache.path("tools", f"py{interpreter.version}-{key[:12]}")
-        cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, FRONTEND_REQUIREMENTS, log, uv=self.uv))
-        return venvs.python(entry)
+        cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, FRONTEND_REQUIREMENTS, log, os_name,
+                                                      uv=self.uv))
+        return venvs.python(entry, os_name)
 
     def build_wheel(self, python: Path, source: Path, out: Path, env: Mapping[str, str], log: Path) -> Path:
         """Build ``source`` into a wheel in the empty folder ``out``; returns the wheel."""
@@ -51,11 +52,9 @@ class Frontend:
         else:
             installer = ["--installer", "uv"] if self.name == "build[uv]" else []
             cmd = [python, "-m", "build", "--wheel", *installer, "--outdir", out, source]
-        run(cmd, log=log, cwd=source, env=_with_uv_on_path(env, self.uv))
-        wheels = sorted(out.glob("*.whl"))
-        if len(wheels) != 1:
-            raise CommandError(f"expected one wheel from the build, found {len(wheels)} in {out}")
-        return wheels[0]
+        # pypa/build's --installer uv looks for uv on PATH
+        run(cmd, log=log, cwd=source, env=prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
+        return only_wheel(out, "the build")
 
 
 def frontend(requested: str, env: Mapping[str, str]) -> Frontend:
@@ -65,8 +64,9 @@ def frontend(requested: str, env: Mapping[str, str]) -> Frontend:
     return Frontend(requested, uv) if uv else Frontend("build")
 
 
-def _with_uv_on_path(env: Mapping[str, str], uv: Path | None) -> dict[str, str]:
-    out = dict(env)
-    if uv is not None:  # pypa/build's --installer uv looks for uv on PATH
-        out["PATH"] = os.pathsep.join(filter(None, [str(uv.parent), env.get("PATH")]))
-    return out
+def only_wheel(folder: Path, made_by: str) -> Path:
+    """The one wheel ``made_by`` left in ``folder``: none or several is that step's failure."""
+    wheels = sorted(folder.glob("*.whl"))
+    if len(wheels) != 1:
+        raise StepError(f"expected one wheel from {made_by}, found {len(wheels)} in {folder}")
+    return wheels[0]

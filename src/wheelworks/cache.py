@@ -6,12 +6,13 @@ leaves a folder that the next run removes and makes again.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+import filelock
+import platformdirs
 
 from wheelworks.errors import WheelworksError
 
@@ -22,10 +23,13 @@ CACHEDIR_TAG = (
 
 
 def default_root(env: Mapping[str, str]) -> Path:
+    """$WHEELWORKS_CACHE_DIR, else the platform's user cache folder (XDG on Linux,
+    ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows)."""
     if env.get("WHEELWORKS_CACHE_DIR"):
         return Path(env["WHEELWORKS_CACHE_DIR"]).expanduser().resolve()
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "wheelworks"
+    if env.get("XDG_CACHE_HOME"):  # platformdirs reads os.environ; the env given here wins
+        return Path(env["XDG_CACHE_HOME"]) / "wheelworks"
+    return Path(platformdirs.user_cache_dir("wheelworks", appauthor=False))
 
 
 class Cache:
@@ -69,12 +73,8 @@ def _marker(entry: Path) -> Path:
 def locked(path: Path) -> Iterator[None]:
     """An exclusive lock shared with other wheelworks processes on this machine."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with filelock.FileLock(path):
         yield
-    finally:
-        os.close(fd)
 
 
 # What each folder of the cache holds, for `wheelworks cache list`.

@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from wheelworks.config import Config, Target, ci_resources, select_targets
+from wheelworks.config import Config, Target, ci_resources, pin_kind, select_targets
 from wheelworks.platforms import Platform
+from wheelworks.runner_install import REQUIREMENTS, TOOL_PYTHON
 
 ARTIFACT = "wheels-"
-MANYLINUX_PYTHON = "/opt/python/cp312-cp312/bin/python"  # runs wheelworks itself in the image
-TOOL_PYTHON = "3.12"
+_TWINE_UPLOAD = "python -m twine upload --skip-existing dist/*.whl\n"
 
 
 def _uses(config: Config, action: str) -> str:
@@ -68,20 +68,32 @@ def _pythons(config: Config, entries: list[dict[str, str]]) -> str:
     return "\n".join([*ordered, TOOL_PYTHON]) + "\n"  # the last one runs wheelworks
 
 
+def _install(config: Config, python: str) -> dict[str, Any]:
+    """The step that installs exactly the wheelworks the config pins: every byte hashed,
+    and a git pin by its commit."""
+    script = f'{python} -m pip install --require-hashes --no-deps -r {REQUIREMENTS.as_posix()}\n'
+    if pin_kind(config.ci.install) == "vcs":
+        script += f'{python} -m pip install --no-deps "$WHEELWORKS_VCS"\n'
+    step: dict[str, Any] = {"name": "Install wheelworks (pinned by sha256)", "run": script}
+    if pin_kind(config.ci.install) == "vcs":
+        step["env"] = {"WHEELWORKS_VCS": config.ci.install.split(" @ ", 1)[1]}
+    return step
+
+
 def _build_job(config: Config, root: Path, os_name: str, entries: list[dict[str, str]]) -> dict[str, Any]:
     steps: list[dict[str, Any]] = [_checkout(config)]
     if os_name == "linux":
-        install = (f"{MANYLINUX_PYTHON} -m venv /tmp/wheelworks\n"
-                   '/tmp/wheelworks/bin/python -m pip install "$WHEELWORKS_INSTALL"\n'
-                   'echo /tmp/wheelworks/bin >> "$GITHUB_PATH"\n')
+        # The manylinux image has python3.X commands; wheelworks gets a venv of its own.
+        steps.append({"name": "Make a venv for wheelworks",
+                      "run": f'python{TOOL_PYTHON} -m venv "$RUNNER_TEMP/wheelworks"\n'
+                             'echo "$RUNNER_TEMP/wheelworks/bin" >> "$GITHUB_PATH"\n'})
     else:
         steps.append({"uses": _uses(config, "actions/setup-python"),
                       "with": {"python-version": _pythons(config, entries)}})
-        install = 'python -m pip install "$WHEELWORKS_INSTALL"\n'
     wheelhouse = _relative(config.root / "wheelhouse", root)
     builds = _relative(config.root / "builds", root)
     steps += [
-        {"name": "Install wheelworks", "run": install},
+        _install(config, "python"),
         {"name": "Build, repair and test", "run": _command(config, root, "build", '--only "$WHEELWORKS_ONLY"') + "\n"},
         {"name": "Keep the wheels and the build record", "if": "${{ !cancelled() }}",
          "uses": _uses(config, "actions/upload-artifact"),
@@ -95,7 +107,6 @@ def _build_job(config: Config, root: Path, os_name: str, entries: list[dict[str,
         "strategy": {"fail-fast": False, "matrix": {"include": entries}},
         "env": {
             "WHEELWORKS_BUILD_COMMIT": "${{ inputs.build-commit }}",
-            "WHEELWORKS_INSTALL": config.ci.install,
             "WHEELWORKS_ONLY": "${{ matrix.selector }}",
         },
     }
@@ -110,12 +121,12 @@ def _build_job(config: Config, root: Path, os_name: str, entries: list[dict[str,
 def _python_steps(config: Config) -> list[dict[str, Any]]:
     return [
         {"uses": _uses(config, "actions/setup-python"), "with": {"python-version": TOOL_PYTHON}},
-        {"name": "Install wheelworks", "run": 'python -m pip install "$WHEELWORKS_INSTALL"\n'},
+        _install(config, "python"),
     ]
 
 
 def _publish_job(config: Config, root: Path, needs: list[str]) -> dict[str, Any]:
-    env = {"WHEELWORKS_INSTALL": config.ci.install, "REF": "${{ inputs.build-commit || github.ref_name }}"}
+    env = {"REF": "${{ inputs.build-commit || github.ref_name }}"}
     env.update({name: f"${{{{ secrets.{name} }}}}" for name in config.ci.secrets})
     return {
         "name": "publish",
@@ -163,7 +174,7 @@ def wheels_workflow(config: Config, root: Path) -> str:
 def release_workflow(config: Config, root: Path) -> str:
     """A manual workflow: fetch and verify a version's wheels from the release container,
     then upload them to PyPI (trusted publishing, or twine with a token secret)."""
-    fetch_env = {"WHEELWORKS_INSTALL": config.ci.install, "NAME": config.project.name,
+    fetch_env = {"NAME": config.project.name,
                  "VERSION": "${{ inputs.version }}"}
     fetch_env.update({name: f"${{{{ secrets.{name} }}}}" for name in config.ci.secrets})
     fetch = {
@@ -198,10 +209,9 @@ def release_workflow(config: Config, root: Path) -> str:
             "environment": {"name": "pypi", "url": f"https://pypi.org/project/{config.project.name}/"},
             "permissions": {},
             "env": {"TWINE_USERNAME": "__token__", "TWINE_PASSWORD": f"${{{{ secrets.{config.ci.pypi_token_secret} }}}}"},
-            "steps": [download,
-                      {"uses": _uses(config, "actions/setup-python"), "with": {"python-version": TOOL_PYTHON}},
-                      {"name": "Upload with twine", "run": "python -m pip install twine\n"
-                                                           "python -m twine upload --skip-existing dist/*.whl\n"}],
+            # twine comes from the same hashed requirements as wheelworks: no unpinned code sees the token
+            "steps": [_checkout(config), *_python_steps(config), download,
+                      {"name": "Upload with twine", "run": _TWINE_UPLOAD}],
         }
     workflow = {
         "name": f"release {config.project.name}",
@@ -210,15 +220,29 @@ def release_workflow(config: Config, root: Path) -> str:
         "permissions": {},
         "jobs": {"fetch": fetch, "upload": upload},
     }
-    return _dump(config, workflow)
+    text = _dump(config, workflow)
+    # The config chose a token over trusted publishing; zizmor's advice to prefer it is known.
+    return text.replace(f"run: |\n{' ' * 8}{_TWINE_UPLOAD}",
+                        f"run: |  # zizmor: ignore[use-trusted-publishing]\n{' ' * 8}{_TWINE_UPLOAD}")
 
 
 def _relative(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (scripts, path lists) as literal blocks, as people write them."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def _dump(config: Config, workflow: dict[str, Any]) -> str:
-    text = yaml.safe_dump(workflow, sort_keys=False, width=1000, default_flow_style=False)
+    text = yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=1000, default_flow_style=False)
     text = text.replace("'on':", "on:", 1)
     for action, pin in config.ci.pins.items():  # "<sha> # v4": YAML can only carry the tag as a comment
         sha, _, tag = pin.partition("#")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks import cache, ci, secrets, watch
+from wheelworks import cache, ci, runner_install, secrets, watch
 from wheelworks.cache import default_root
 from wheelworks.containers import Store, open_container
 from wheelworks.containers.local import LocalStore
@@ -293,8 +294,12 @@ def _release(args: argparse.Namespace) -> None:
 
 
 def _ci(args: argparse.Namespace) -> None:
-    config = config_mod.load(_config_path(args), os.environ)
+    env = dict(os.environ)
+    config = config_mod.load(_config_path(args), env)
     root = Path.cwd()  # the wheels repository: workflows run from its root
+    with tempfile.TemporaryDirectory() as tmp:
+        runner_install.prepare(config.ci.install, root, env, Path(tmp) / "pin.log")
+    print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
     text = ci.release_workflow(config, root) if args.release else ci.wheels_workflow(config, root)
     output = args.output or root / ".github" / "workflows" / ("release.yml" if args.release else "wheels.yml")
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from wheelworks.errors import ConfigError
 from wheelworks.hashes import digest
 from wheelworks.platforms import Platform
@@ -132,7 +134,7 @@ class CIConfig:
     schedule: str  # cron, for nightly builds
     manylinux: str  # the manylinux image family Linux jobs build in
     manylinux_tag: str
-    install: str  # the pip requirement that installs wheelworks on a runner
+    install: str  # how runners get wheelworks: "" bundles the running one; else a pinned requirement (pin_kind)
     pins: Mapping[str, str] = field(default_factory=dict)  # action -> "<sha> # <tag>"
     release_upload: str = "trusted-publishing"  # or "token"
     pypi_token_secret: str = "PYPI_API_TOKEN"
@@ -378,6 +380,12 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
     for name in table["platforms"]:
         if name not in known:
             raise ConfigError(f"{where}: [ci] platforms: unknown platform {name!r}", f"known: {', '.join(known)}")
+    if pin_kind(table["install"]) is None:
+        raise ConfigError(
+            f"{where}: [ci] install = {table['install']!r} does not pin wheelworks",
+            "leave it out to bundle the running wheelworks, or write 'wheelworks==X --hash=sha256:<64 hex>' "
+            "or 'wheelworks @ git+https://…@<40-hex commit>'",
+        )
     if table["release-upload"] not in ("trusted-publishing", "token"):
         raise ConfigError(f"{where}: [ci] release-upload must be 'trusted-publishing' or 'token'")
     for name, pin in table.get("pins", {}).items():
@@ -397,6 +405,25 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
         pypi_token_secret=table["pypi-token-secret"],
         secrets=tuple(table["secrets"]),
     )
+
+
+def pin_kind(install: str) -> str | None:
+    """How ``[ci] install`` pins wheelworks: "bundled" (empty: the running wheelworks,
+    as a wheel in the repository), "hashed" (NAME==X --hash=sha256:…), "vcs" (NAME @
+    git+https://…@<commit>); None when it does not pin it."""
+    if install == "":
+        return "bundled"
+    if re.fullmatch(r"[\w.\[\],-]+ @ git\+https://\S+@[0-9a-f]{40}", install.strip()):
+        return "vcs"
+    spec, _, hashes = install.partition(" --hash=")
+    try:
+        requirement = Requirement(spec.strip())
+    except InvalidRequirement:
+        return None
+    operators = [s.operator for s in requirement.specifier]
+    if operators == ["=="] and re.fullmatch(r"sha256:[0-9a-f]{64}( --hash=sha256:[0-9a-f]{64})*", hashes.strip()):
+        return "hashed"
+    return None
 
 
 @functools.cache

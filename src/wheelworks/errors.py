@@ -46,8 +46,8 @@ class CommandError(WheelworksError):
         return lines[-1] if lines else None
 
 
-class BuildFailed(WheelworksError):
-    """Some targets failed; their logs are in the build record."""
+class StepError(WheelworksError):
+    """A build, repair or test step did not deliver what it must (one wheel, the right tags)."""
 
 
 class ContainerError(WheelworksError):

@@ -6,12 +6,12 @@ import glob
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wheelworks.errors import InterpreterError
+from wheelworks.errors import CommandError, InterpreterError
+from wheelworks.run import run
 
 _PROBE = (
     "import json, sys, sysconfig; print(json.dumps({'impl': sys.implementation.name, "
@@ -26,7 +26,7 @@ class Interpreter:
     version: str  # e.g. 3.12
 
 
-def candidates(listed: Iterable[str], env: Mapping[str, str]) -> list[Path]:
+def candidates(listed: Iterable[str], env: Mapping[str, str], os_name: str) -> list[Path]:
     """Places an interpreter may be, in order of preference.
 
     ``listed`` (from [build] interpreters) and WHEELWORKS_PYTHONS (os.pathsep-separated)
@@ -42,32 +42,37 @@ def candidates(listed: Iterable[str], env: Mapping[str, str]) -> list[Path]:
     pyenv_root = env.get("PYENV_ROOT") or str(Path(env.get("HOME", str(Path.home()))) / ".pyenv")
     found += sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin", "python3")))
     found += sorted(glob.glob("/opt/python/cp3*/bin/python3"))
-    if env.get("RUNNER_TOOL_CACHE"):  # CI runners: where actions/setup-python installs
-        cached = os.path.join(env["RUNNER_TOOL_CACHE"], "Python", "*", "*")
-        found += sorted(glob.glob(os.path.join(cached, "python.exe")) + glob.glob(os.path.join(cached, "bin", "python3")))
+    if env.get("RUNNER_TOOL_CACHE"):
+        found += tool_cache(Path(env["RUNNER_TOOL_CACHE"]), os_name)
     return [Path(p) for p in found]
+
+
+def tool_cache(root: Path, os_name: str) -> list[str]:
+    """Interpreters actions/setup-python installed on a CI runner: <root>/Python/<version>/<arch>/,
+    with python.exe there on Windows and bin/python3 elsewhere (free-threaded ones are
+    <version>t or carry python3.Xt)."""
+    cached = root / "Python" / "*" / "*"
+    pattern = ["python.exe"] if os_name == "windows" else ["bin", "python3"]
+    return sorted(glob.glob(str(cached.joinpath(*pattern))))
 
 
 def probe(path: Path) -> Interpreter | None:
     """The interpreter at ``path`` if it is a regular (GIL) CPython that runs."""
     try:
-        out = subprocess.run(
-            [str(path), "-c", _PROBE], capture_output=True, text=True, timeout=30, check=True
-        ).stdout
-        info = json.loads(out)
-    except (OSError, subprocess.SubprocessError, ValueError):
+        info = json.loads(run([path, "-c", _PROBE], log=None, timeout=30))
+    except (CommandError, ValueError):
         return None
     if info["impl"] != "cpython" or info["free_threaded"]:
         return None
     return Interpreter(path, info["version"])
 
 
-def discover(versions: Iterable[str], listed: Iterable[str], env: Mapping[str, str]) -> dict[str, Interpreter]:
+def discover(versions: Iterable[str], listed: Iterable[str], env: Mapping[str, str], os_name: str) -> dict[str, Interpreter]:
     """The first working interpreter found for each wanted version; missing ones are absent."""
     wanted = set(versions)
     found: dict[str, Interpreter] = {}
     seen: set[Path] = set()
-    for path in candidates(listed, env):
+    for path in candidates(listed, env, os_name):
         real = path.resolve()
         if real in seen or not wanted - found.keys():
             continue

@@ -11,8 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 import time
@@ -27,6 +25,7 @@ from wheelworks.cache import Cache
 from wheelworks.config import LibraryRecipe
 from wheelworks.errors import CommandError, LibraryError
 from wheelworks.hashes import digest, file_sha256
+from wheelworks.paths import prepend_path
 from wheelworks.platforms import Platform
 from wheelworks.run import run
 
@@ -47,40 +46,48 @@ class Prefix:
     path: Path
     libraries: tuple[BuiltLibrary, ...]
 
-    def environment(self, base: Mapping[str, str]) -> dict[str, str]:
-        return search_environment([self.path], base)
+    def environment(self, base: Mapping[str, str], os_name: str) -> dict[str, str]:
+        return search_environment([self.path], base, os_name)
 
 
-def search_environment(prefixes: Sequence[Path], base: Mapping[str, str]) -> dict[str, str]:
+def search_variables(os_name: str) -> dict[str, tuple[str, ...]]:
+    """The search-path variables a prefix goes on for ``os_name``, with the prefix's
+    sub-folders each takes."""
+    common = {"PATH": ("bin",), "PKG_CONFIG_PATH": ("lib/pkgconfig", "lib64/pkgconfig", "share/pkgconfig"),
+              "CMAKE_PREFIX_PATH": ("",)}
+    if os_name == "windows":
+        return {**common, "INCLUDE": ("include",), "LIB": ("lib",)}
+    loader = "DYLD_FALLBACK_LIBRARY_PATH" if os_name == "macos" else "LD_LIBRARY_PATH"
+    return {**common, "CPATH": ("include",), "LIBRARY_PATH": ("lib", "lib64"), loader: ("lib", "lib64")}
+
+
+def search_environment(prefixes: Sequence[Path], base: Mapping[str, str], os_name: str) -> dict[str, str]:
     """``base`` with ``prefixes`` put first on every compiler, linker and loader search path."""
     env = dict(base)
-
-    def prepend(var: str, *subdirs: str) -> None:
-        paths = [str(p / sub) for p in prefixes for sub in subdirs]
-        env[var] = os.pathsep.join([*paths, *filter(None, [env.get(var)])])
-
-    prepend("PATH", "bin")
-    prepend("PKG_CONFIG_PATH", "lib/pkgconfig", "lib64/pkgconfig", "share/pkgconfig")
-    prepend("CMAKE_PREFIX_PATH", "")
-    if sys.platform == "win32":
-        prepend("INCLUDE", "include")
-        prepend("LIB", "lib")
-    else:
-        prepend("CPATH", "include")
-        prepend("LIBRARY_PATH", "lib", "lib64")
-        prepend("DYLD_FALLBACK_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH", "lib", "lib64")
+    for var, subdirs in search_variables(os_name).items():
+        env = prepend_path(env, var, [p / sub for p in prefixes for sub in subdirs])
     return env
 
 
-def build_all(
-    recipes: Sequence[LibraryRecipe], cache: Cache, platform: Platform, logs: Path, jobs: int
-) -> Prefix:
+@dataclass(frozen=True, kw_only=True)
+class LibraryBuild:
+    """Where and how the libraries of one build are made."""
+
+    cache: Cache
+    platform: Platform
+    logs: Path
+    jobs: int
+    env: Mapping[str, str]
+
+
+def build_all(recipes: Sequence[LibraryRecipe], how: LibraryBuild) -> Prefix:
     """Build (or reuse) each library in order, then merge them into one prefix."""
-    toolchain = _toolchain_id(platform)
+    cache = how.cache
+    toolchain = _toolchain_id(how.platform, how.env, how.logs / "toolchain.log")
     built: dict[str, BuiltLibrary] = {}
     for recipe in recipes:
         deps = [built[name] for name in recipe.depends]
-        built[recipe.name] = _build_one(recipe, deps, cache, toolchain, logs / f"{recipe.name}.log", jobs)
+        built[recipe.name] = _build_one(recipe, deps, how, toolchain)
     libraries = tuple(built.values())
     key = digest([lib.key for lib in libraries])
     merged = cache.path("prefixes", key[:16])
@@ -134,31 +141,28 @@ def commands(recipe: LibraryRecipe, src: Path, build: Path, prefix: Path, jobs: 
     return [recipe.script.replace("{prefix}", str(prefix))]
 
 
-def _build_one(
-    recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], cache: Cache, toolchain: str, log: Path, jobs: int
-) -> BuiltLibrary:
+def _build_one(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: LibraryBuild, toolchain: str) -> BuiltLibrary:
     key = recipe_key(recipe, [d.key for d in deps], toolchain)
-    prefix = cache.path("libraries", f"{recipe.name}-{recipe.version}-{key[:16]}")
+    prefix = how.cache.path("libraries", f"{recipe.name}-{recipe.version}-{key[:16]}")
+    log = how.logs / f"{recipe.name}.log"
     start = time.monotonic()
     log.parent.mkdir(parents=True, exist_ok=True)
-    cached = cache.ensure(prefix, lambda dest: _build_into(recipe, deps, cache, dest, log, jobs))
+    cached = how.cache.ensure(prefix, lambda dest: _build_into(recipe, deps, how, dest, log))
     if cached:
         with log.open("a", encoding="utf-8") as stream:
             stream.write(f"cached: {recipe.name} {recipe.version} in {prefix} (recipe {key[:16]})\n")
     return BuiltLibrary(recipe.name, key, prefix, cached, time.monotonic() - start)
 
 
-def _build_into(
-    recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], cache: Cache, prefix: Path, log: Path, jobs: int
-) -> None:
-    scratch = cache.root / "tmp"
+def _build_into(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: LibraryBuild, prefix: Path, log: Path) -> None:
+    scratch = how.cache.root / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{recipe.name}-", dir=scratch) as tmp:
-        src = _source(recipe, cache, Path(tmp) / "src")
-        env = search_environment([d.prefix for d in deps], os.environ)
-        env.update(PREFIX=str(prefix), JOBS=str(jobs))
+        src = _source(recipe, how.cache, Path(tmp) / "src")
+        env = search_environment([d.prefix for d in deps], how.env, how.platform.os)
+        env.update(PREFIX=str(prefix), JOBS=str(how.jobs))
         try:
-            for cmd in commands(recipe, src, Path(tmp) / "build", prefix, jobs):
+            for cmd in commands(recipe, src, Path(tmp) / "build", prefix, how.jobs):
                 run(cmd, log=log, cwd=src, env=env)
         except CommandError as exc:
             raise LibraryError(
@@ -232,14 +236,12 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def _toolchain_id(platform: Platform) -> str:
+def _toolchain_id(platform: Platform, env: Mapping[str, str], log: Path) -> str:
     """The platform and C compiler: a library built by another compiler is another build."""
-    compiler = os.environ.get("CC", "cc")
+    compiler = env.get("CC", "cc")
     try:
-        version = subprocess.run(
-            [compiler, "--version"], capture_output=True, text=True, timeout=30
-        ).stdout.splitlines()[:1]
-    except (OSError, subprocess.SubprocessError):
+        version = run([compiler, "--version"], log=log, env=env, capture=True).splitlines()[:1]
+    except CommandError:
         version = []
     return json.dumps([platform.tag, platform.libc, compiler, *version])
 

@@ -67,7 +67,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
             f"{config.path.name}: no target selected for {platform.tag}",
             "check [build] python and skip, and --only",
         )
-    found = _interpreters(config, targets, options.env, reporter)
+    found = _interpreters(config, targets, options.env, platform, reporter)
     store = Records(options.builds_dir)
     record = BuildRecord(
         id=store.new_id(),
@@ -92,7 +92,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         tree = checkout(config.project, cache, work / "source", store.log(record.id, "source"))
         record.commit = tree.commit
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
-        prefix = _libraries(config, cache, platform, store, record, reporter)
+        prefix = _libraries(config, options, cache, platform, store, record, reporter)
         runner = _TargetRunner(
             config, options, platform, cache, store, record, tree, prefix, work, reporter,
             frontend(config.build.frontend, options.env),
@@ -113,10 +113,10 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
 
 
 def _interpreters(
-    config: Config, targets: list[Target], env: Mapping[str, str], reporter: Reporter
+    config: Config, targets: list[Target], env: Mapping[str, str], platform: platforms.Platform, reporter: Reporter
 ) -> dict[str, Interpreter]:
     versions = [t.python for t in targets]
-    found = interpreters.discover(versions, config.build.interpreters, env)
+    found = interpreters.discover(versions, config.build.interpreters, env, platform.os)
     missing = [t for t in targets if t.python not in found]
     if missing and config.build.missing_python == "error":
         raise interpreters.missing_error(t.python for t in missing)
@@ -126,11 +126,12 @@ def _interpreters(
 
 
 def _libraries(
-    config: Config, cache: Cache, platform: platforms.Platform, store: Records, record: BuildRecord,
-    reporter: Reporter,
+    config: Config, options: BuildOptions, cache: Cache, platform: platforms.Platform, store: Records,
+    record: BuildRecord, reporter: Reporter,
 ) -> libraries.Prefix:
     logs = store.folder(record.id) / "logs" / "libraries"
-    prefix = libraries.build_all(config.libraries, cache, platform, logs, os.cpu_count() or 1)
+    how = libraries.LibraryBuild(cache=cache, platform=platform, logs=logs, jobs=options.jobs, env=options.env)
+    prefix = libraries.build_all(config.libraries, how)
     for recipe, built in zip(config.libraries, prefix.libraries):
         record.libraries.append(
             LibraryRecord(
@@ -198,10 +199,10 @@ class _TargetRunner:
 
     def _build(self, interpreter: Interpreter, folder: Path, log: Path) -> tuple[Path, Path]:
         """A private copy of the source (targets may build at once) and its wheel."""
-        python = self.frontend.prepare(interpreter, self.cache, log)
+        python = self.frontend.prepare(interpreter, self.cache, log, self.platform.os)
         shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
         tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
-        env = self.prefix.environment(self.options.env)
+        env = self.prefix.environment(self.options.env, self.platform.os)
         if self.ccache:
             env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)
         env.update({
@@ -209,7 +210,7 @@ class _TargetRunner:
             for k, v in self.config.build.environment.items()
         })
         if self.config.build.before_build:
-            hook_env = venvs.activated(python.parent.parent, env) if self.frontend.name != "uv" else env
+            hook_env = venvs.activated(python.parent.parent, env, self.platform.os) if self.frontend.name != "uv" else env
             run(self.config.build.before_build, log=log, cwd=tree, env=hook_env)
         return tree, self.frontend.build_wheel(python, tree, folder / "dist", env, log)
 
@@ -221,7 +222,7 @@ class _TargetRunner:
     def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path) -> None:
         hidden = [self.prefix.path, *(lib.prefix for lib in self.prefix.libraries)]
         test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden, self.options.env, log,
-                       self.frontend.uv)
+                       self.platform.os, self.frontend.uv)
 
 
 def _deliver(wheel: Path, wheelhouse: Path) -> Path:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.errors import CommandError
+from wheelworks.build import only_wheel
+from wheelworks.errors import StepError
+from wheelworks.paths import prepend_path
 from wheelworks.platforms import Platform
 from wheelworks.run import run
 
@@ -46,7 +48,7 @@ def plan(wheel: Path, out: Path, platform: Platform, prefix: Path) -> RepairPlan
         argv = (sys.executable, "-m", "delvewheel", "repair", "--add-path", dll_dirs,
                 "--wheel-dir", str(out), str(wheel))
         return RepairPlan("delvewheel", argv)
-    raise CommandError(f"no repair tool for platform {platform.tag}")
+    raise StepError(f"no repair tool for platform {platform.tag}")
 
 
 def apply(repair: RepairPlan, wheel: Path, out: Path, base_env: Mapping[str, str], log: Path) -> Path:
@@ -56,9 +58,6 @@ def apply(repair: RepairPlan, wheel: Path, out: Path, base_env: Mapping[str, str
         return Path(shutil.copy2(wheel, out))
     env = dict(base_env)
     for var, value in repair.env.items():
-        env[var] = os.pathsep.join(filter(None, [value, env.get(var)]))
+        env = prepend_path(env, var, [value])
     run(repair.argv, log=log, env=env)
-    wheels = sorted(out.glob("*.whl"))
-    if len(wheels) != 1:
-        raise CommandError(f"expected one repaired wheel, found {len(wheels)} in {out}")
-    return wheels[0]
+    return only_wheel(out, repair.tool)

@@ -18,19 +18,24 @@ TAIL_LINES = 20
 def run(
     cmd: Sequence[str | os.PathLike[str]] | str,
     *,
-    log: Path,
+    log: Path | None,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     capture: bool = False,
+    timeout: float | None = None,
 ) -> str:
     """Run ``cmd`` (an argv, or a shell string for user hooks), appending ``+ cmd`` and
-    its output to ``log``. Returns stdout when ``capture`` is set, else "".
+    its output to ``log`` (None: a probe whose output only the caller sees). Returns
+    stdout when ``capture`` is set, else "".
 
-    Raises CommandError with the output's tail when the command fails or cannot start.
+    Raises CommandError with the output's tail when the command fails, cannot start or
+    outlives ``timeout`` seconds (with ``capture`` only).
     """
     shell = isinstance(cmd, str)
     shown = cmd if isinstance(cmd, str) else shlex.join(os.fspath(c) for c in cmd)
     argv = cmd if isinstance(cmd, str) else [os.fspath(c) for c in cmd]
+    if log is None:
+        return _probe(argv, shown, shell, cwd, env, timeout)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as stream:
         stream.write(f"+ {mask(shown)}\n")
@@ -46,7 +51,12 @@ def run(
             stream.write(f"{exc}\n")
             raise CommandError(f"cannot run {mask(shown)!r}: {exc.strerror}") from None
         if capture:
-            out, err = proc.communicate()
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise CommandError(f"command timed out after {timeout:g} s: {mask(shown)}") from None
             stream.write(mask(out + err))
         else:
             out = ""
@@ -57,6 +67,22 @@ def run(
     if proc.returncode != 0:
         raise CommandError(f"command failed with exit code {proc.returncode}: {mask(shown)}", tail=tail(log))
     return out
+
+
+def _probe(argv: Sequence[str] | str, shown: str, shell: bool, cwd: Path | None, env: Mapping[str, str] | None,
+           timeout: float | None) -> str:
+    try:
+        proc = subprocess.run(argv, shell=shell, cwd=cwd, env=dict(env) if env is not None else None,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
+                              timeout=timeout)
+    except OSError as exc:
+        raise CommandError(f"cannot run {mask(shown)!r}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise CommandError(f"command timed out after {timeout:g} s: {mask(shown)}") from None
+    if proc.returncode != 0:
+        raise CommandError(f"command failed with exit code {proc.returncode}: {mask(shown)}",
+                           tail=mask(proc.stderr.strip()[-2000:]))
+    return proc.stdout
 
 
 def tail(log: Path, lines: int = TAIL_LINES) -> str:

@@ -39,6 +39,7 @@ def run_tests(
     hidden: Sequence[Path],
     base_env: Mapping[str, str],
     log: Path,
+    os_name: str,
     uv: Path | None = None,
 ) -> None:
     """Install ``wheel`` and the test requirements in a fresh venv (made by ``uv`` if
@@ -48,12 +49,12 @@ def run_tests(
     """
     env = clean_environment(base_env, hidden)
     venv = workdir / "venv"
-    venvs.create(interpreter, venv, [wheel, *test.requires], log, env, uv)
+    venvs.create(interpreter, venv, [wheel, *test.requires], log, os_name, env, uv)
     if test.command:
         empty = workdir / "cwd"
         empty.mkdir()
         command = test.command.replace("{project}", str(project))
-        run(command, log=log, cwd=empty, env=venvs.activated(venv, env))
+        run(command, log=log, cwd=empty, env=venvs.activated(venv, env, os_name))
 
 
 def _is_under(path: Path, root: Path) -> bool:

@@ -1,7 +1,7 @@
 """Optional speed-ups found on the machine: uv (environments, builds) and ccache (compiles).
 
-wheelworks installs neither by itself; it looks on PATH and beside its own interpreter
-(where `pip install wheelworks[fast]` puts them).
+wheelworks installs neither by itself; it looks beside its own interpreter (where
+`pip install wheelworks[fast]` puts them), then on PATH.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ import sysconfig
 from collections.abc import Mapping
 from pathlib import Path
 
+from wheelworks.paths import prepend_path
+
 
 def find(name: str, env: Mapping[str, str]) -> Path | None:
-    path = os.pathsep.join(filter(None, [env.get("PATH"), sysconfig.get_path("scripts")]))
+    # Its own scripts folder first: a PATH entry may be a shim (pyenv's) that is not the tool itself.
+    path = os.pathsep.join(filter(None, [sysconfig.get_path("scripts"), env.get("PATH")]))
     found = shutil.which(name, path=path)
     return Path(found) if found else None
 
@@ -46,9 +49,8 @@ def ccache_environment(ccache: Path, cache_root: Path, source: Path, stats_log: 
         link = links / compiler
         if not link.is_symlink() and shutil.which(compiler, path=base.get("PATH")):
             link.symlink_to(ccache)
-    env = dict(base)
+    env = prepend_path(base, "PATH", [links])
     env.update(
-        PATH=os.pathsep.join(filter(None, [str(links), base.get("PATH")])),
         CCACHE_DIR=str(cache_root / "ccache" / "store"),
         CCACHE_BASEDIR=str(source),
         CCACHE_NOHASHDIR="1",

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from wheelworks.paths import prepend_path
 from wheelworks.run import run
 
 
-def bin_dir(venv: Path) -> Path:
-    return venv / ("Scripts" if sys.platform == "win32" else "bin")
+def bin_dir(venv: Path, os_name: str) -> Path:
+    """Where a venv keeps its executables on ``os_name`` (linux, macos or windows)."""
+    return venv / ("Scripts" if os_name == "windows" else "bin")
 
 
-def python(venv: Path) -> Path:
-    return bin_dir(venv) / ("python.exe" if sys.platform == "win32" else "python")
+def python(venv: Path, os_name: str) -> Path:
+    return bin_dir(venv, os_name) / ("python.exe" if os_name == "windows" else "python")
 
 
 def create(
@@ -23,6 +24,7 @@ def create(
     venv: Path,
     requirements: Sequence[str | Path],
     log: Path,
+    os_name: str,
     env: Mapping[str, str] | None = None,
     uv: Path | None = None,
 ) -> Path:
@@ -31,24 +33,23 @@ def create(
         run([uv, "venv", "--quiet", "--python", interpreter, venv], log=log, env=env)
     else:
         run([interpreter, "-m", "venv", "--clear", venv], log=log, env=env)
-    install(venv, requirements, log, env, uv)
-    return python(venv)
+    install(venv, requirements, log, os_name, env, uv)
+    return python(venv, os_name)
 
 
-def install(venv: Path, requirements: Sequence[str | Path], log: Path, env: Mapping[str, str] | None = None,
-            uv: Path | None = None) -> None:
+def install(venv: Path, requirements: Sequence[str | Path], log: Path, os_name: str,
+            env: Mapping[str, str] | None = None, uv: Path | None = None) -> None:
     if not requirements:
         return
     if uv is not None:
-        run([uv, "pip", "install", "--python", python(venv), *requirements], log=log, env=env)
+        run([uv, "pip", "install", "--python", python(venv, os_name), *requirements], log=log, env=env)
     else:
-        run([python(venv), "-m", "pip", "install", *requirements], log=log, env=env)
+        run([python(venv, os_name), "-m", "pip", "install", *requirements], log=log, env=env)
 
 
-def activated(venv: Path, base: Mapping[str, str]) -> dict[str, str]:
+def activated(venv: Path, base: Mapping[str, str], os_name: str) -> dict[str, str]:
     """``base`` as a shell sees it after activating ``venv``."""
-    env = dict(base)
+    env = prepend_path(base, "PATH", [bin_dir(venv, os_name)])
     env.pop("PYTHONHOME", None)
     env["VIRTUAL_ENV"] = str(venv)
-    env["PATH"] = os.pathsep.join([str(bin_dir(venv)), *filter(None, [base.get("PATH")])])
     return env

@@ -127,17 +127,19 @@ def test_failing_test_command_fails_the_target_and_keeps_its_log(make_config, ca
 def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons, pytally_repo, tmp_path):
     """The test step must hide the prefix even when the caller's environment points at it."""
     config = load(make_config(), {})
-    prefix = libraries.build_all(config.libraries, Cache(cache_dir), platforms.native(), tmp_path / "logs", 2)
-    (interpreter,) = interpreters.discover(pythons[-1:], (), os.environ).values()
+    native = platforms.native()
+    how = libraries.LibraryBuild(cache=Cache(cache_dir), platform=native, logs=tmp_path / "logs", jobs=2, env=os.environ)
+    prefix = libraries.build_all(config.libraries, how)
+    (interpreter,) = interpreters.discover(pythons[-1:], (), os.environ, native.os).values()
     log = tmp_path / "steps.log"
-    python = Frontend("build").prepare(interpreter, Cache(cache_dir), log)
+    python = Frontend("build").prepare(interpreter, Cache(cache_dir), log, native.os)
     source = shutil.copytree(pytally_repo, tmp_path / "src")
-    wheel = Frontend("build").build_wheel(python, source, tmp_path / "dist", prefix.environment(os.environ), log)
+    leaky = prefix.environment(os.environ, native.os)  # LD_LIBRARY_PATH, CPATH... all lead to libtally
+    wheel = Frontend("build").build_wheel(python, source, tmp_path / "dist", leaky, log)
 
-    leaky = prefix.environment(os.environ)  # LD_LIBRARY_PATH, CPATH... all lead to libtally
     with pytest.raises(CommandError):
         test.run_tests(interpreter.path, wheel, config.test, tmp_path / "t", source,
-                       [prefix.path, *(lib.prefix for lib in prefix.libraries)], leaky, log)
+                       [prefix.path, *(lib.prefix for lib in prefix.libraries)], leaky, log, native.os)
     assert "libtally.so.1: cannot open shared object file" in log.read_text()
 
 

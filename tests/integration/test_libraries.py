@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -22,9 +23,13 @@ NOTES = LibraryRecipe(name="notes", version="1", system="script",
                       path=FIXTURES / "libscore")
 
 
+def _how(cache: Cache, logs: Path) -> libraries.LibraryBuild:
+    return libraries.LibraryBuild(cache=cache, platform=platforms.native(), logs=logs, jobs=2, env=os.environ)
+
+
 def test_dependencies_build_first_and_are_visible_to_their_dependents(tmp_path):
     cache = Cache(tmp_path / "cache")
-    prefix = libraries.build_all([TALLY, SCORE, NOTES], cache, platforms.native(), tmp_path / "logs", 2)
+    prefix = libraries.build_all([TALLY, SCORE, NOTES], _how(cache, tmp_path / "logs"))
     merged = prefix.path
     assert (merged / "lib" / "libtally.so.1").exists() and (merged / "include" / "score.h").exists()
     needed = subprocess.run(["readelf", "-d", str(merged / "lib" / "libscore.so")], capture_output=True, text=True).stdout
@@ -32,12 +37,11 @@ def test_dependencies_build_first_and_are_visible_to_their_dependents(tmp_path):
     assert (merged / "share" / "notes.txt").read_text() == "jobs=2\n"
     assert "-ltally" in (tmp_path / "logs" / "libscore.log").read_text()
 
-    again = libraries.build_all([TALLY, SCORE, NOTES], cache, platforms.native(), tmp_path / "logs2", 2)
+    again = libraries.build_all([TALLY, SCORE, NOTES], _how(cache, tmp_path / "logs2"))
     assert [lib.cached for lib in again.libraries] == [True, True, True] and again.path == merged
 
     # A change to libtally's recipe is a new libtally, so also a new libscore built on it.
-    changed = libraries.build_all([replace(TALLY, args=("-DCMAKE_C_FLAGS=-O1",)), SCORE], cache,
-                                  platforms.native(), tmp_path / "logs3", 2)
+    changed = libraries.build_all([replace(TALLY, args=("-DCMAKE_C_FLAGS=-O1",)), SCORE], _how(cache, tmp_path / "logs3"))
     assert [lib.cached for lib in changed.libraries] == [False, False]
     assert {lib.key for lib in changed.libraries}.isdisjoint(lib.key for lib in again.libraries)
 
@@ -47,7 +51,7 @@ def test_a_changed_source_folder_is_a_new_build(tmp_path):
     subprocess.run(["cp", "-r", str(FIXTURES / "libtally"), str(source)], check=True)
     recipe = replace(TALLY, path=source)
     cache = Cache(tmp_path / "cache")
-    first = libraries.build_all([recipe], cache, platforms.native(), tmp_path / "logs", 2)
+    first = libraries.build_all([recipe], _how(cache, tmp_path / "logs"))
     (source / "tally.c").write_text((source / "tally.c").read_text() + "\n/* changed */\n")
-    second = libraries.build_all([recipe], cache, platforms.native(), tmp_path / "logs", 2)
+    second = libraries.build_all([recipe], _how(cache, tmp_path / "logs"))
     assert not second.libraries[0].cached and second.libraries[0].key != first.libraries[0].key

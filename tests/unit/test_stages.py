@@ -52,13 +52,21 @@ def test_recipe_key_covers_args_dependencies_and_toolchain():
     assert base != recipe_key(_recipe("make"), [], "gcc 13")
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="Linux search paths")
 def test_search_environment_puts_prefixes_first():
-    env = search_environment([PREFIX], {"PATH": "/usr/bin", "LD_LIBRARY_PATH": "/x"})
-    assert env["PATH"] == "/p/bin:/usr/bin"
-    assert env["LD_LIBRARY_PATH"] == "/p/lib:/p/lib64:/x"
-    assert env["CPATH"] == "/p/include"
-    assert env["PKG_CONFIG_PATH"].split(":")[0] == "/p/lib/pkgconfig"
+    sep = os.pathsep
+    env = search_environment([PREFIX], {"PATH": "/usr/bin", "LD_LIBRARY_PATH": "/x"}, "linux")
+    assert env["PATH"] == sep.join([str(PREFIX / "bin"), "/usr/bin"])
+    assert env["LD_LIBRARY_PATH"] == sep.join([str(PREFIX / "lib"), str(PREFIX / "lib64"), "/x"])
+    assert env["CPATH"] == str(PREFIX / "include")
+    assert env["PKG_CONFIG_PATH"].split(sep)[0] == str(PREFIX / "lib" / "pkgconfig")
+
+
+def test_search_environment_follows_the_target_os():
+    mac = search_environment([PREFIX], {}, "macos")
+    assert mac["DYLD_FALLBACK_LIBRARY_PATH"].startswith(str(PREFIX / "lib")) and "LD_LIBRARY_PATH" not in mac
+    windows = search_environment([PREFIX], {}, "windows")
+    assert windows["INCLUDE"] == str(PREFIX / "include") and windows["LIB"] == str(PREFIX / "lib")
+    assert "CPATH" not in windows and "LD_LIBRARY_PATH" not in windows
 
 
 def test_clean_environment_hides_prefixes():
@@ -91,7 +99,7 @@ def test_pure_wheels_are_not_repaired():
 def test_listed_interpreters_come_first(monkeypatch):
     monkeypatch.setenv("WHEELWORKS_PYTHONS", sys.executable)
     version = "%d.%d" % sys.version_info[:2]
-    found = interpreters.discover([version], [], os.environ)
+    found = interpreters.discover([version], [], os.environ, "linux")
     assert found[version].path == Path(sys.executable)
     assert interpreters.probe(Path("/no/such/python")) is None
 
