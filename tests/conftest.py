@@ -16,11 +16,18 @@ import pytest
 
 from tests import fixtures
 from tests.helpers import free_port, wait_for_port
-from wheelworks import interpreters, platforms
+from wheelworks import interpreters, masking, platforms
 from wheelworks.containers import Store, open_store
 
 FIXTURES = fixtures.FIXTURES
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+@pytest.fixture(autouse=True)
+def _clean_masks() -> Iterator[None]:
+    """Secrets a test registers are forgotten after it: no test sees another's masks."""
+    yield
+    masking.forget_all()
+
+
 @pytest.fixture(scope="session")
 def pythons() -> list[str]:
     """CPythons the build tests target: three spread over what the machine has, or all of

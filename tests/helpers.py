@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wheelworks.containers import Store
+from wheelworks.records import BuildRecord, TargetRecord
 from wheelworks.serve import make_server
 
 
@@ -51,6 +52,17 @@ def make_wheel(folder: Path, name: str, version: str, tag: str = "py3-none-any",
         for path, data in files.items():
             zf.writestr(path, data)
     return wheel
+
+
+def record_for(wheels: list[Path], commit: str | None = None) -> BuildRecord:
+    """A build record saying these wheels passed their tests, as `wheelworks build` writes."""
+    record = BuildRecord(id=f"20261125-000000-{os.urandom(2).hex()}", project="pytally", repo=".", ref="main",
+                         config="wheelworks.toml", config_digest="0", platform="any", started=0.0,
+                         commit=commit, status="ok")
+    for wheel in wheels:
+        record.targets.append(TargetRecord(wheel.name, "3", status="ok", wheel=wheel.name,
+                                           sha256=hashlib.sha256(wheel.read_bytes()).hexdigest()))
+    return record
 
 
 def free_port() -> int:

@@ -6,7 +6,9 @@ leaves a folder that the next run removes and makes again.
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +17,9 @@ import filelock
 import platformdirs
 
 from wheelworks.errors import WheelworksError
+from wheelworks.records import process_alive
 
+OWNER = ".owner"  # in a work folder: "<pid> <host>" of the build using it
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wheelworks.\n"
@@ -39,6 +43,31 @@ class Cache:
         tag = root / "CACHEDIR.TAG"
         if not tag.exists():
             tag.write_text(CACHEDIR_TAG)
+
+    def claim_tmp(self, folder: Path) -> None:
+        """Make a work folder under tmp/ that names its process, so a later sweep can tell
+        whether it is still in use."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / OWNER).write_text(f"{os.getpid()} {socket.gethostname()}\n")
+
+    def sweep_tmp(self, now: float, grace: float = 86400.0) -> list[str]:
+        """Remove what killed builds left in tmp/: work folders whose process is gone, and
+        anything else (a library's scratch build) untouched for ``grace`` seconds."""
+        removed = []
+        folder = self.root / "tmp"
+        for entry in folder.iterdir() if folder.is_dir() else []:
+            try:
+                owner = (entry / OWNER).read_text().split() if (entry / OWNER).is_file() else None
+                if owner and owner[1:] == [socket.gethostname()]:
+                    dead = not process_alive(int(owner[0]))
+                else:
+                    dead = now - entry.stat().st_mtime > grace
+            except (OSError, ValueError, IndexError):
+                continue
+            if dead:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
+        return removed
 
     def path(self, kind: str, name: str) -> Path:
         return self.root / kind / name

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from wheelworks.config import Config, Target, ci_resources, pin_kind, select_targets
-from wheelworks.platforms import Platform
+from wheelworks.config import Config, ci_resources, pin_kind
+from wheelworks.targets import platform_targets
 from wheelworks.runner_install import REQUIREMENTS, TOOL_PYTHON
 
 ARTIFACT = "wheels-"
@@ -37,13 +37,6 @@ def _checkout(config: Config) -> dict[str, Any]:
 def _command(config: Config, root: Path, *args: str) -> str:
     relative = shlex.quote(str(config.path.relative_to(root)) if config.path.is_relative_to(root) else str(config.path))
     return " ".join(["wheelworks", *args[:1], "--config", relative, *args[1:]])
-
-
-def platform_targets(config: Config, name: str) -> list[Target]:
-    """The targets a CI platform builds: the config's selection on that platform."""
-    spec = ci_resources()["platforms"][name]
-    os_name = name.split("-")[0]
-    return select_targets(config, Platform(os_name, name.split("-", 1)[1], spec["tag"]))
 
 
 def matrix(config: Config) -> dict[str, list[dict[str, str]]]:

@@ -3,43 +3,66 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks import cache, ci, runner_install, secrets, watch
+from wheelworks import cache, ci, masking, runner_install, secrets, watch
 from wheelworks.cache import default_root
-from wheelworks.containers import Store, open_container
-from wheelworks.containers.local import LocalStore
-from wheelworks.errors import WheelworksError
+from wheelworks.containers import open_container, open_store
+from wheelworks.errors import ContainerError, WheelworksError
 from wheelworks.pipeline import BuildOptions, build_wheels
 from wheelworks.progress import PlainReporter, reporter_for
-from wheelworks.publish import publish, record_wheels
-from wheelworks.release import PLATFORMS, UploadTarget, open_index, release
+from wheelworks.publish import publish_build, record_wheels
+from wheelworks.release import PLATFORMS, UploadTarget, release
+from wheelworks.containers.client import ContainerIndex, open_index
+from wheelworks.source import release_commit
+from wheelworks.targets import platform_targets
 from wheelworks.records import BuildRecord, Records
 from wheelworks.run import tail
-from wheelworks.serve import make_server
+from wheelworks.serve import check_root, make_server
+
+
+def _github_masks(values: Iterable[str]) -> None:
+    for value in values:  # GitHub masks these in every later line of the job's log
+        print(f"::add-mask::{value}", flush=True)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a build the way Ctrl-C does: recorded, cleaned up
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    secrets.register_environment(os.environ)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        masking.listen(_github_masks)
+    masking.register_environment(os.environ)
     try:
         return int(args.func(args) or 0)
     except WheelworksError as exc:
         if args.traceback:
             raise
-        print(f"wheelworks: error: {secrets.mask(str(exc))}", file=sys.stderr)
+        print(f"wheelworks: error: {masking.mask(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("wheelworks: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file or folder the user named that cannot be used
+        if args.traceback:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"wheelworks: error: {where}{masking.mask(exc.strerror or str(exc))}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     def building(p: argparse.ArgumentParser) -> None:
         common(p)
         cache_dir(p)
-        p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+        p.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                        help="targets built at once (default: the number of CPUs)")
         p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
 
@@ -82,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--container", metavar="NAME|URL", help="a container of the config, or a URL (default: by branch)")
     p.add_argument("--ref", help="the branch the wheels were built from (default: the build's)")
     p.add_argument("--overwrite", action="store_true", help="replace files of the same name with different bytes")
+    p.add_argument("-n", "--dry-run", action="store_true", help="print the plan (uploads, prunes) and write nothing")
     p.set_defaults(func=_publish)
 
     p = sub.add_parser("serve", help="serve a container over HTTP on 127.0.0.1")
@@ -102,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--repository-url", help="the upload URL of another index")
     p.add_argument("-n", "--dry-run", action="store_true", help="print what would be downloaded and uploaded")
     p.add_argument("--download-only", action="store_true", help="fetch and verify, upload nothing")
+    p.add_argument("--partial", action="store_true",
+                   help="release the verified wheels that are there even if some selected targets have none")
     p.add_argument("-v", "--verbose", action="store_true")
     p.add_argument("name")
     p.add_argument("version")
@@ -142,6 +168,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", help="a target identifier, 'source' or 'libraries'")
     p.set_defaults(func=_log)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -210,7 +246,7 @@ def _watch(args: argparse.Namespace) -> int:
     def report(result: watch.CheckResult) -> None:
         when = time.strftime("%Y-%m-%d %H:%M:%S")
         if result.error:
-            print(f"{when} {result.reason or 'check'} failed: {secrets.mask(result.error)}", flush=True)
+            print(f"{when} {result.reason or 'check'} failed: {masking.mask(result.error)}", flush=True)
         elif result.record is None:
             print(f"{when} nothing to do: {config.project.build_commit} is at {(result.commit or '?')[:12]}, built", flush=True)
         else:
@@ -228,38 +264,65 @@ def _watch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(config: config_mod.Config, container: config_mod.ContainerConfig) -> Store:
-    return open_container(container, config.root, os.environ)
-
-
 def _publish(args: argparse.Namespace) -> None:
-    config = config_mod.load(_config_path(args), os.environ)
+    env = dict(os.environ)
+    config = config_mod.load(_config_path(args), env)
     if args.source and Path(args.source).is_dir():
         wheels = sorted(Path(args.source).glob("*.whl"))
         ref = args.ref or config.project.build_commit
+        records = _records_of(Path(args.source), wheels)
     else:
         record = Records(_builds_dir(args)).load(args.source or "latest")
-        wheels, ref = record_wheels(record), args.ref or record.ref
+        wheels, ref, records = record_wheels(record), args.ref or record.ref, [record]
     if not wheels:
-        raise WheelworksError(f"no wheels to publish in {args.source or 'the latest build'}")
-    container = config_mod.named_container(config, args.container) if args.container else config_mod.container_for(config, ref)
-    store = _open(config, container)
-    result = publish(store, wheels, overwrite=args.overwrite, keep=container.keep)
+        raise ContainerError(f"no wheels to publish in {args.source or 'the latest build'}")
+    published = publish_build(config, wheels, ref, env, container=args.container, records=records,
+                              overwrite=args.overwrite, dry_run=args.dry_run)
+    plan, result = published.plan, published.result
+    if result is None:
+        print(f"dry run: publishing {len(wheels)} wheels to {published.container} ({published.store}) would")
+        for f in plan.uploads:
+            print(f"  upload    {f.filename}  ({f.path} and its claim)")
+        for name in plan.unchanged:
+            print(f"  keep      {name}  (already there)")
+        for f in plan.prunes:
+            print(f"  prune     {f.filename}")
+        for note in plan.notes:
+            print(f"note: {note}")
+        return
     for name in result.uploaded:
         print(f"  uploaded  {name}")
     for name in result.unchanged:
         print(f"  unchanged {name}")
     for name in result.pruned:
         print(f"  pruned    {name}")
-    print(f"published {len(result.uploaded)} new of {len(wheels)} wheels to {container.name} ({store.url})")
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"published {len(result.uploaded)} new of {len(wheels)} wheels to {published.container} ({published.store})")
+
+
+def _records_of(folder: Path, wheels: list[Path]) -> list[BuildRecord]:
+    """The records of the builds that delivered these wheels, when the folder is a CI
+    artifact (wheelhouse/ beside builds/), so that they are published with them."""
+    names, found = {w.name for w in wheels}, []
+    for path in sorted(folder.parent.glob("builds/*/record.json")):
+        try:
+            record = BuildRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if names & {t.wheel for t in record.targets if t.status == "ok"}:
+            found.append(record)
+    return found
 
 
 def _serve(args: argparse.Namespace) -> None:
+    env = dict(os.environ)
     if args.root:
-        store: Store = LocalStore(args.root.resolve())
+        store = open_store(str(args.root.resolve()), env=env)
     else:
-        config = config_mod.load(_config_path(args), os.environ)
-        store = _open(config, config_mod.named_container(config, args.container or "nightly"))
+        config = config_mod.load(_config_path(args), env)
+        store = open_container(config_mod.named_container(config, args.container or "nightly"), config.root, env)
+    check_root(store)
     server = make_server(store, args.port)
     port = server.server_address[1]
     print(f"serving {store.url} at http://127.0.0.1:{port}/  (pip install --index-url http://127.0.0.1:{port}/simple/ NAME)", flush=True)
@@ -270,15 +333,21 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 def _release(args: argparse.Namespace) -> None:
-    index: str | Store
+    env = dict(os.environ)
+    config = _optional_config(args, env, required=not args.url)
     if args.url:
-        index = open_index(args.url)
+        index = open_index(args.url, env)
     else:
-        config = config_mod.load(_config_path(args), os.environ)
-        index = _open(config, config_mod.named_container(config, "release"))
-    target = UploadTarget.from_env(os.environ, repository=args.repository, repository_url=args.repository_url,
+        assert config is not None
+        index = ContainerIndex(open_container(config_mod.named_container(config, "release"), config.root, env))
+    expected = tag_commit = None
+    if config is not None:
+        expected = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p)]
+        tag_commit = release_commit(config.project, args.version, env)
+    target = UploadTarget.from_env(env, repository=args.repository, repository_url=args.repository_url,
                                    verbose=args.verbose)
     result = release(index, args.name, args.version, args.wheelhouse.resolve(), target, platform=args.type,
+                     expected=expected, tag_commit=tag_commit, partial=args.partial,
                      sign_with=(args.identity or "") if args.sign else None, dry_run=args.dry_run,
                      upload_files=not args.download_only)
     print(f"{'dry run: ' if args.dry_run else ''}{result.plan.name} {result.plan.version} from {result.plan.index}")
@@ -291,6 +360,14 @@ def _release(args: argparse.Namespace) -> None:
         print(f"  signed {signature.name}")
     for note in result.notes:
         print(f"note: {note}")
+
+
+def _optional_config(args: argparse.Namespace, env: dict[str, str], required: bool) -> config_mod.Config | None:
+    """The config, which the release gate uses when there is one (given, or ./wheelworks.toml)."""
+    if required:
+        return config_mod.load(_config_path(args), env)
+    path = args.config or Path.cwd() / config_mod.CONFIG_NAME
+    return config_mod.load(path, env) if args.config or path.is_file() else None
 
 
 def _ci(args: argparse.Namespace) -> None:
@@ -355,7 +432,7 @@ def _builds(args: argparse.Namespace) -> None:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
         commit = (record.commit or "-")[:12]
         ok = sum(t.status == "ok" for t in record.targets)
-        print(f"{record.id}  {when}  {record.status:<7} {record.project} {record.ref}@{commit}  {ok}/{len(record.targets)} wheels")
+        print(f"{record.id}  {when}  {record.shown_status():<11} {record.project} {record.ref}@{commit}  {ok}/{len(record.targets)} wheels")
 
 
 def _log(args: argparse.Namespace) -> None:

@@ -21,7 +21,6 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from wheelworks.errors import ConfigError
 from wheelworks.hashes import digest
-from wheelworks.platforms import Platform
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -157,12 +156,6 @@ class Config:
         return self.path.parent
 
 
-@dataclass(frozen=True)
-class Target:
-    identifier: str  # e.g. cp312-manylinux_x86_64
-    python: str  # e.g. 3.12
-
-
 def find_config(start: Path) -> Path:
     for candidate in (start / CONFIG_NAME, start / "pyproject.toml"):
         if candidate.is_file():
@@ -176,6 +169,13 @@ def load(path: Path, env: Mapping[str, str]) -> Config:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file", f"pass --config {path / CONFIG_NAME}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.object[exc.start:exc.start + 1]!r})",
+                          "TOML files are UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     data = document
@@ -480,20 +480,6 @@ def _order(libraries: tuple[LibraryRecipe, ...], where: str) -> tuple[LibraryRec
     for library in libraries:
         visit(library)
     return tuple(ordered)
-
-
-def select_targets(config: Config, platform: Platform, only: str | None = None) -> list[Target]:
-    """The targets to build: each configured Python on this platform, less `skip`,
-    narrowed to those matching `only` (cibuildwheel-style globs, space-separated)."""
-    targets = []
-    for version in config.build.python:
-        identifier = f"cp{version.replace('.', '')}-{platform.tag}"
-        if _matches(identifier, config.build.skip):
-            continue
-        if only is not None and not _matches(identifier, only.split()):
-            continue
-        targets.append(Target(identifier, version))
-    return targets
 
 
 def _matches(identifier: str, patterns: tuple[str, ...] | list[str]) -> bool:

@@ -14,8 +14,6 @@ import shutil
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from pathlib import Path
 
 from wheelworks.cache import Cache
 from wheelworks.config import LibraryRecipe
+from wheelworks.downloads import HashMismatch, save_verified, url_chunks
 from wheelworks.errors import CommandError, LibraryError
 from wheelworks.hashes import digest, file_sha256
 from wheelworks.paths import prepend_path
@@ -189,24 +188,15 @@ def _download(recipe: LibraryRecipe, cache: Cache) -> Path:
     archive = cache.path("downloads", f"{recipe.sha256[:16]}-{name}")
     if archive.exists() and file_sha256(archive) == recipe.sha256:
         return archive
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    partial = archive.with_name(archive.name + f".{os.getpid()}.part")
     try:
-        with urllib.request.urlopen(recipe.url, timeout=120) as response, partial.open("wb") as out:
-            shutil.copyfileobj(response, out)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        partial.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", exc)
-        raise LibraryError(f"library '{recipe.name}': cannot download {recipe.url}: {reason}") from None
-    actual = file_sha256(partial)
-    if actual != recipe.sha256:
-        partial.unlink()
+        save_verified(url_chunks(recipe.url), archive, recipe.sha256, recipe.url)
+    except OSError as exc:
+        raise LibraryError(f"library '{recipe.name}': {exc}") from None
+    except HashMismatch as exc:
         raise LibraryError(
-            f"library '{recipe.name}': sha256 mismatch for {recipe.url}: "
-            f"expected {recipe.sha256}, got {actual}",
+            f"library '{recipe.name}': sha256 mismatch for {recipe.url}: expected {recipe.sha256}, got {exc.actual}",
             "check the url and sha256 in the config",
-        )
-    os.replace(partial, archive)
+        ) from None
     return archive
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -16,14 +18,17 @@ from typing import Protocol, TypeVar
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks import interpreters, libraries, platforms, repair, test, tools, venvs
+from wheelworks import run as run_mod
+from wheelworks import atomic, interpreters, libraries, platforms, repair, test, tools, venvs
 from wheelworks.build import Frontend, frontend
 from wheelworks.cache import Cache
-from wheelworks.config import Config, Target, select_targets
+from wheelworks.config import Config
+from wheelworks.targets import Target, select_targets
 from wheelworks.errors import ConfigError, WheelworksError
 from wheelworks.hashes import file_sha256
 from wheelworks.interpreters import Interpreter
 from wheelworks.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
+from wheelworks.atomic import sweep_partials
 from wheelworks.run import run
 from wheelworks.secrets import reveal
 from wheelworks.source import Checkout, checkout
@@ -79,6 +84,8 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         platform=platform.tag,
         started=time.time(),
         wheelhouse=str(options.wheelhouse),
+        pid=os.getpid(),
+        host=socket.gethostname(),
         targets=[
             TargetRecord(t.identifier, t.python, status="pending" if t.python in found else "missing")
             for t in targets
@@ -86,10 +93,14 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     )
     store.save(record)
     cache = Cache(options.cache_dir)
+    cache.sweep_tmp(time.time())
+    sweep_partials(options.wheelhouse, time.time())
     work = cache.path("tmp", f"build-{record.id}")
+    cache.claim_tmp(work)
+    interrupted = threading.Event()
     try:
         reporter.event("source", config.project.build_commit, "start")
-        tree = checkout(config.project, cache, work / "source", store.log(record.id, "source"))
+        tree = checkout(config.project, cache, work / "source", store.log(record.id, "source"), options.env)
         record.commit = tree.commit
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
@@ -97,15 +108,31 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
             config, options, platform, cache, store, record, tree, prefix, work, reporter,
             frontend(config.build.frontend, options.env),
             tools.find("ccache", options.env) if config.build.ccache else None,
+            interrupted,
         )
         jobs = [(t, r, found[t.python]) for t, r in zip(targets, record.targets) if t.python in found]
-        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            list(pool.map(lambda job: runner.run(*job), jobs))
+        pool = ThreadPoolExecutor(max_workers=options.jobs)
+        try:
+            for future in [pool.submit(runner.run, *job) for job in jobs]:
+                future.result()
+        except BaseException:
+            interrupted.set()  # stop scheduling at once, end what runs
+            run_mod.stop_all()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         record.status = "ok" if all(t.status in ("ok", "missing") for t in record.targets) else "failed"
     except WheelworksError as exc:
         record.status, record.error = "failed", str(exc)
         raise
+    except KeyboardInterrupt:
+        record.status, record.error = "interrupted", "interrupted (Ctrl-C or SIGTERM)"
+        for target in record.targets:
+            if target.status in ("pending", "running"):
+                target.status = "interrupted"
+        raise
     finally:
+        run_mod.resume()
         record.finished = time.time()
         store.save(record)
         shutil.rmtree(work, ignore_errors=True)
@@ -160,8 +187,13 @@ class _TargetRunner:
     reporter: Reporter
     frontend: Frontend
     ccache: Path | None
+    interrupted: threading.Event
 
     def run(self, target: Target, result: TargetRecord, interpreter: Interpreter) -> None:
+        if self.interrupted.is_set():
+            result.status = "interrupted"
+            return
+        result.status = "running"
         result.interpreter = str(interpreter.path)
         folder = self.work / target.identifier
         try:
@@ -171,7 +203,7 @@ class _TargetRunner:
             repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log))
             self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log))
         except (WheelworksError, OSError):
-            result.status = "failed"
+            result.status = "interrupted" if self.interrupted.is_set() else "failed"
             return
         final = _deliver(repaired, self.options.wheelhouse)
         result.wheel = final.name
@@ -189,8 +221,9 @@ class _TargetRunner:
             value = action(log)
         except (WheelworksError, OSError) as exc:
             seconds = round(time.monotonic() - start, 3)
-            result.steps.append(StepRecord(name, "failed", seconds, relative, str(exc)))
-            self.reporter.event(target.identifier, name, "failed", seconds)
+            status = "interrupted" if self.interrupted.is_set() else "failed"
+            result.steps.append(StepRecord(name, status, seconds, relative, str(exc)))
+            self.reporter.event(target.identifier, name, status, seconds)
             raise
         seconds = round(time.monotonic() - start, 3)
         result.steps.append(StepRecord(name, "ok", seconds, relative))
@@ -227,9 +260,6 @@ class _TargetRunner:
 
 def _deliver(wheel: Path, wheelhouse: Path) -> Path:
     """Copy a tested wheel into the wheelhouse; a same-named older wheel is replaced whole."""
-    wheelhouse.mkdir(parents=True, exist_ok=True)
     final = wheelhouse / wheel.name
-    partial = wheelhouse / f".{wheel.name}.{os.getpid()}.part"
-    shutil.copy2(wheel, partial)
-    os.replace(partial, final)
+    atomic.copy(wheel, final)
     return final

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from wheelworks import atomic
 from wheelworks.errors import WheelworksError
-from wheelworks.secrets import mask
+from wheelworks.masking import mask
 
 RECORD_NAME = "record.json"
 
@@ -31,7 +33,7 @@ class TargetRecord:
     identifier: str
     python: str
     interpreter: str | None = None
-    status: str = "pending"  # pending | ok | failed | missing
+    status: str = "pending"  # pending | ok | failed | missing | interrupted
     wheel: str | None = None
     tags: list[str] = field(default_factory=list)
     sha256: str | None = None
@@ -63,11 +65,23 @@ class BuildRecord:
     started: float
     commit: str | None = None
     finished: float | None = None
-    status: str = "running"  # running | ok | failed
+    status: str = "running"  # running | ok | failed | interrupted (shown as abandoned when its process is gone)
     error: str | None = None
     wheelhouse: str | None = None
     libraries: list[LibraryRecord] = field(default_factory=list)
     targets: list[TargetRecord] = field(default_factory=list)
+    pid: int | None = None  # the process that runs the build, while it runs
+    host: str | None = None
+
+    def shown_status(self) -> str:
+        """The status, with a "running" build whose process is gone shown as "abandoned"."""
+        if self.status == "running" and self.host == socket.gethostname() and not process_alive(self.pid):
+            return "abandoned"
+        return self.status
+
+    def to_json(self) -> str:
+        """The record as stored and published: every registered secret masked."""
+        return mask(json.dumps(asdict(self), indent=2)) + "\n"
 
     @classmethod
     def from_json(cls, data: dict) -> BuildRecord:
@@ -76,6 +90,20 @@ class BuildRecord:
         ]
         libraries = [LibraryRecord(**lib) for lib in data["libraries"]]
         return cls(**{**data, "targets": targets, "libraries": libraries})
+
+
+def process_alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if os.name != "posix":
+        return True  # no cheap check there: never call a live build abandoned
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Records:
@@ -104,10 +132,7 @@ class Records:
 
     def save(self, record: BuildRecord) -> Path:
         path = self.folder(record.id) / RECORD_NAME
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{RECORD_NAME}.{os.getpid()}")
-        partial.write_text(mask(json.dumps(asdict(record), indent=2)) + "\n", encoding="utf-8")
-        os.replace(partial, path)
+        atomic.write_text(path, record.to_json())
         return path
 
     def ids(self) -> list[str]:

@@ -1,48 +1,58 @@
 """``wheelworks release``: a version's wheels from a container, verified, signed, uploaded.
 
-Plan, then act: ``find`` reads the container's index and selects the files; ``download``
-fetches them in parallel (each to a temporary name, verified against the index's sha256,
-then renamed); ``sign`` detach-signs them with gpg; ``upload`` hands them to twine. Every
-download is verified before the first upload, so a corrupt file stops the release whole.
+Plan, then act. ``find`` reads the index (a container's claims, or a PEP 691/503 page or
+listing: ``containers.client``) and selects the files; every one must have a sha256, and
+the release gate checks them against the build records that tested them and, given the
+config, that every selected target has its wheel. ``download`` streams them to disk,
+each verified before it takes its name; ``sign`` detach-signs them; ``upload`` hands them
+to twine, after checking that any file the target index already has is the same bytes.
+Nothing is uploaded unless everything was verified first.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import posixpath
-import urllib.error
-import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from wheelworks.containers import Store
-from wheelworks.containers.local import LocalStore
-from wheelworks.containers.index import JSON_TYPE
+from wheelworks.containers.client import Index, PageIndex, RemoteFile
+from wheelworks.downloads import HashMismatch, save_verified
 from wheelworks.errors import CommandError, ReleaseError
 from wheelworks.hashes import file_sha256
 from wheelworks.run import run
+from wheelworks.targets import serves
 
 PLATFORMS = ("all", "manylinux", "musllinux", "macosx", "win")
 PYPI_UPLOADS = ("https://upload.pypi.org/", "https://test.pypi.org/")
-_ACCEPT = f"{JSON_TYPE}, text/html;q=0.5"
 
 
 @dataclass(frozen=True)
-class RemoteWheel:
-    filename: str
-    location: str  # a URL, or a key of the container's store
-    sha256: str | None  # None when the listing gives no hash
-    size: int | None = None
+class Gate:
+    """The release gate's verdict: what is missing, what differs, what no build tested."""
+
+    missing: tuple[str, ...] = ()  # selected targets with no wheel of the version
+    different: tuple[str, ...] = ()  # wheels whose bytes or commit are not what a record says
+    untested: tuple[str, ...] = ()  # wheels no stored build record tested
+    notes: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing or self.different or self.untested)
+
+    def describe(self) -> str:
+        parts = []
+        if self.missing:
+            parts.append(f"no wheel for {', '.join(self.missing)}")
+        if self.different:
+            parts.append("; ".join(self.different))
+        if self.untested:
+            parts.append(f"no build record tested {', '.join(self.untested)}")
+        return "; ".join(parts) or "every selected target has its wheel, each the bytes its build tested"
 
 
 @dataclass(frozen=True)
@@ -50,160 +60,91 @@ class ReleasePlan:
     name: str
     version: str
     index: str
-    files: tuple[RemoteWheel, ...]
+    files: tuple[RemoteFile, ...]
+    gate: Gate = field(default_factory=Gate)
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.hrefs.append(href)
-
-
-def open_index(location: str) -> str | Store:
-    """What ``-u`` names: a container folder (read as a store), or a URL of a page or a container."""
-    local = unquote(urlparse(location).path) if location.startswith("file://") else None if "://" in location else location
-    if local is None:
-        return location
-    path = Path(local).expanduser().resolve()
-    return LocalStore(path) if path.is_dir() else path.as_uri()
-
-
-def find(index: str | Store, name: str, version: str, platform: str = "all") -> ReleasePlan:
-    """The wheels of ``name`` ``version`` (on ``platform``) that ``index`` lists.
-
-    ``index`` is a URL of a PEP 691 JSON or PEP 503 HTML page, of a plain HTML listing
-    (a container's front page), of a container's root (its simple/ page is then used),
-    or a container's Store.
-    """
+def find(index: Index, name: str, version: str, platform: str = "all") -> ReleasePlan:
+    """The wheels of ``name`` ``version`` (on ``platform``) that ``index`` lists, each with
+    a sha256; duplicate links to one file collapse, conflicting ones are refused."""
     try:
         wanted = Version(version)
     except InvalidVersion:
         raise ReleaseError(f"version {version!r} is not a valid version") from None
-    entries = _store_entries(index, name) if not isinstance(index, str) else _url_entries(index, name)
-    where = index if isinstance(index, str) else index.url
-    files = []
-    for filename, location, sha256, size in entries:
-        if "/" in filename or "\\" in filename or filename in (".", ".."):
-            raise ReleaseError(f"index {where}: file name {filename!r} is a path", "refusing the whole listing")
+    chosen: dict[str, RemoteFile] = {}
+    for file in index.files(name):
         try:
-            wheel_name, wheel_version, _, tags = parse_wheel_filename(filename)
+            wheel_name, wheel_version, _, tags = parse_wheel_filename(file.filename)
         except InvalidWheelFilename:
             continue
         if canonicalize_name(wheel_name) != canonicalize_name(name) or wheel_version != wanted:
             continue
         if platform != "all" and not any(tag.platform.startswith(platform) for tag in tags):
             continue
-        files.append(RemoteWheel(filename, location, sha256, size))
-    if not files:
+        if file.sha256 is None:
+            raise ReleaseError(f"index {index.where}: {file.filename} has no sha256",
+                               "a release uploads only verified bytes; publish it with wheelworks, "
+                               "or use an index that gives hashes")
+        seen = chosen.get(file.filename)
+        if seen is not None and seen.sha256 != file.sha256:
+            raise ReleaseError(f"index {index.where}: {file.filename} is listed with two different sha256s",
+                               "refusing the whole listing")
+        chosen.setdefault(file.filename, file)
+    if not chosen:
         what = f"{name} {version}" + ("" if platform == "all" else f" for {platform}")
-        raise ReleaseError(f"no wheels of {what} in {where}", "check the name, version and -t")
-    return ReleasePlan(name, version, where, tuple(sorted(files, key=lambda f: f.filename)))
+        raise ReleaseError(f"no wheels of {what} in {index.where}", "check the name, version and -t")
+    return ReleasePlan(name, version, index.where, tuple(sorted(chosen.values(), key=lambda f: f.filename)))
 
 
-Entry = tuple[str, str, "str | None", "int | None"]  # filename, location, sha256, size
-
-
-def _store_entries(store: Store, name: str) -> list[Entry]:
-    page = f"simple/{canonicalize_name(name)}/"
-    data = store.get(page + "index.json")
-    if data is None:
-        return []
-    return [(f, posixpath.normpath(page + loc), sha, size) for f, loc, sha, size in _json_entries(data)]
-
-
-def _url_entries(url: str, name: str) -> list[Entry]:
-    pages = [url]
-    if url.endswith("/") and "/simple/" not in urlparse(url).path:
-        pages.insert(0, urljoin(url, f"simple/{canonicalize_name(name)}/"))  # a container's root
-    for page in pages:
-        try:
-            body, content_type = _read_page(page)
-        except FileNotFoundError:
+def gate(files: Sequence[RemoteFile], records: Sequence[Mapping[str, Any]], expected: Sequence[str] | None,
+         tag_commit: str | None) -> Gate:
+    """Check ``files`` against the build ``records`` stored beside them: each wheel's sha256
+    must be the one its build tested (and that build's commit ``tag_commit``, when known);
+    with ``expected`` target identifiers, each must have a wheel."""
+    tested: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        for target in record.get("targets", []):
+            if target.get("status") == "ok" and target.get("wheel"):
+                tested.setdefault(target["wheel"], []).append({**target, "build": record.get("id"),
+                                                               "commit": record.get("commit")})
+    different, untested = [], []
+    for file in files:
+        runs = tested.get(file.filename)
+        if not runs:
+            untested.append(file.filename)
             continue
-        if content_type.startswith(JSON_TYPE) or content_type.startswith("application/json"):
-            raw = _json_entries(body)
-        else:
-            raw = [_html_entry(href) for href in _hrefs(body)]
-        root = _container_root(page)
-        return [(f, _inside(page, loc, root), sha, size) for f, loc, sha, size in raw if f]
-    raise ReleaseError(f"cannot read index {url}: not found")
+        if not any(run_["sha256"] == file.sha256 for run_ in runs):
+            different.append(f"{file.filename} is not the bytes build {runs[-1]['build']} tested "
+                             f"(sha256 {file.sha256[:12]}…, tested {str(runs[-1]['sha256'])[:12]}…)")
+        elif tag_commit and not any(r["sha256"] == file.sha256 and r["commit"] == tag_commit for r in runs):
+            different.append(f"{file.filename} was built from {str(runs[-1]['commit'])[:12]}, "
+                             f"not the release tag's commit {tag_commit[:12]}")
+    missing = [i for i in expected or () if not any(serves(i, f.filename) for f in files)]
+    return Gate(tuple(missing), tuple(different), tuple(untested))
 
 
-def _read_page(url: str) -> tuple[bytes, str]:
-    request = urllib.request.Request(url, headers={"Accept": _ACCEPT})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.read(), response.headers.get("Content-Type", "") or _guess_type(url)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            raise FileNotFoundError(url) from None
-        raise ReleaseError(f"cannot read index {url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        if isinstance(getattr(exc, "reason", None), FileNotFoundError) or isinstance(exc, FileNotFoundError):
-            raise FileNotFoundError(url) from None
-        raise ReleaseError(f"cannot read index {url}: {getattr(exc, 'reason', exc)}") from None
-
-
-def _guess_type(url: str) -> str:
-    return "application/json" if url.endswith(".json") else "text/html"
-
-
-def _json_entries(body: bytes) -> list[Entry]:
-    try:
-        files = json.loads(body)["files"]
-        return [(f["filename"], f["url"], f.get("hashes", {}).get("sha256"), f.get("size")) for f in files]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ReleaseError(f"index is not PEP 691 JSON: {exc}") from None
-
-
-def _hrefs(body: bytes) -> list[str]:
-    parser = _Links()
-    parser.feed(body.decode("utf-8", errors="replace"))
-    return parser.hrefs
-
-
-def _html_entry(href: str) -> Entry:
-    url, fragment = urldefrag(href)
-    sha256 = fragment[len("sha256="):] if fragment.startswith("sha256=") else None
-    filename = unquote(posixpath.basename(urlparse(url).path))
-    return (filename if filename.endswith(".whl") else "", url, sha256, None)
-
-
-def _container_root(page: str) -> str:
-    path = urlparse(page).path
-    cut = path.find("/simple/")
-    base = path[: cut + 1] if cut >= 0 else path.rsplit("/", 1)[0] + "/"
-    return urljoin(page, base)
-
-
-def _inside(page: str, href: str, root: str) -> str:
-    """The absolute URL of ``href``, which must stay inside the container at ``root``."""
-    url = urljoin(page, href)
-    if not url.startswith(root) or ".." in urlparse(url).path.split("/"):
-        raise ReleaseError(
-            f"index {page}: link {href!r} points outside the container {root}",
-            "a container's links must stay inside it; refusing the whole listing",
-        )
-    return url
-
-
-def download(plan: ReleasePlan, wheelhouse: Path, store: Store | None = None, jobs: int = 4) -> dict[str, str]:
+def download(plan: ReleasePlan, index: Index, wheelhouse: Path, jobs: int = 4) -> dict[str, str]:
     """Fetch every file of ``plan`` into ``wheelhouse``; returns {filename: downloaded|present}.
 
-    Raises after all downloads end if any file's bytes do not match the index's sha256.
+    Each file is streamed to a unique temporary name and takes its own only once its
+    sha256 is checked; raises after all downloads end if any failed.
     """
     wheelhouse.mkdir(parents=True, exist_ok=True)
 
-    def fetch(wheel: RemoteWheel) -> tuple[str, str | Exception]:
+    def fetch(file: RemoteFile) -> tuple[str, str | Exception]:
+        final = wheelhouse / file.filename
         try:
-            return wheel.filename, _fetch_one(wheel, wheelhouse, store)
-        except ReleaseError as exc:
-            return wheel.filename, exc
+            if final.is_file() and file_sha256(final) == file.sha256:
+                return file.filename, "present"
+            assert file.sha256 is not None  # find() refuses files without one
+            save_verified(index.chunks(file), final, file.sha256, file.filename)
+        except HashMismatch as exc:
+            return file.filename, ReleaseError(
+                f"{file.filename}: sha256 mismatch: the index says {file.sha256}, the download is {exc.actual}",
+                "the container's copy is corrupt; nothing was uploaded")
+        except (ReleaseError, OSError) as exc:
+            return file.filename, ReleaseError(f"{file.filename}: {exc}")
+        return file.filename, "downloaded"
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = dict(pool.map(fetch, plan.files))
@@ -211,43 +152,6 @@ def download(plan: ReleasePlan, wheelhouse: Path, store: Store | None = None, jo
     if failures:
         raise failures[0]
     return {k: str(v) for k, v in results.items()}
-
-
-def _fetch_one(wheel: RemoteWheel, wheelhouse: Path, store: Store | None) -> str:
-    final = wheelhouse / wheel.filename
-    if final.exists() and wheel.sha256 and file_sha256(final) == wheel.sha256:
-        return "present"
-    partial = wheelhouse / f".{wheel.filename}.{os.getpid()}.part"
-    digest = hashlib.sha256()
-    try:
-        with partial.open("wb") as out:
-            for chunk in _chunks(wheel, store):
-                digest.update(chunk)
-                out.write(chunk)
-        if wheel.sha256 and digest.hexdigest() != wheel.sha256:
-            raise ReleaseError(
-                f"{wheel.filename}: sha256 mismatch: the index says {wheel.sha256}, "
-                f"the download is {digest.hexdigest()}",
-                "the container's copy is corrupt; nothing was uploaded",
-            )
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
-    return "downloaded"
-
-
-def _chunks(wheel: RemoteWheel, store: Store | None) -> Iterable[bytes]:
-    if store is not None:
-        data = store.get(wheel.location)
-        if data is None:
-            raise ReleaseError(f"{wheel.filename}: listed but missing from {store.url}")
-        yield data
-        return
-    try:
-        with urllib.request.urlopen(wheel.location, timeout=120) as response:
-            yield from iter(lambda: response.read(1 << 20), b"")
-    except (urllib.error.URLError, OSError) as exc:
-        raise ReleaseError(f"cannot download {wheel.location}: {getattr(exc, 'reason', exc)}") from None
 
 
 def sign(wheels: Sequence[Path], identity: str | None, log: Path) -> list[Path]:
@@ -288,11 +192,30 @@ class UploadTarget:
         return cls(username=env.get("TWINE_USERNAME"), password=env.get("TWINE_PASSWORD"), **settings)
 
 
-def upload(wheels: Sequence[Path], target: UploadTarget, signatures: Sequence[Path] = ()) -> tuple[dict[str, str], str]:
+def simple_index(upload_url: str) -> str:
+    """The simple index that shows what ``upload_url`` received."""
+    if upload_url.startswith("https://upload.pypi.org/"):
+        return "https://pypi.org/simple/"
+    base = upload_url[: -len("legacy/")] if upload_url.endswith("/legacy/") else upload_url.rstrip("/") + "/"
+    return base + "simple/"
+
+
+def index_hashes(upload_url: str, project: str) -> dict[str, str]:
+    """{filename: sha256} of what the target index already has of ``project``."""
+    page = PageIndex(f"{simple_index(upload_url)}{canonicalize_name(project)}/", contained=False, optional=True)
+    return {f.filename: f.sha256 or "" for f in page.files(project)}
+
+
+def upload(wheels: Sequence[Path], target: UploadTarget, signatures: Sequence[Path] = (),
+           verified: Mapping[str, str] | None = None) -> tuple[dict[str, str], str]:
     """Upload with twine; returns {filename: uploaded|already on the index} and the upload URL.
 
-    Signatures go along only to indexes that still accept them.
+    A file counts as already on the index only if the index's sha256 for it is the one in
+    ``verified`` (each wheel's own, by default); a different file of that name stops the
+    release before anything is uploaded. Signatures go along only to indexes that still
+    accept them.
     """
+    verified = dict(verified or {w.name: file_sha256(w) for w in wheels})
     import requests
     from twine import exceptions as twine_errors
     from twine.commands.upload import skip_upload
@@ -312,16 +235,28 @@ def upload(wheels: Sequence[Path], target: UploadTarget, signatures: Sequence[Pa
         raise ReleaseError(f"cannot upload to {target.repository_url or target.repository}: {exc}") from None
     by_name = {s.name: s for s in signatures} if accepts_signatures(url) else {}
     outcome = {}
+    projects = {canonicalize_name(parse_wheel_filename(w.name)[0]) for w in wheels}
+    present = {name: sha for project in projects for name, sha in index_hashes(url, project).items()}
+    for wheel in wheels:
+        if wheel.name in present and present[wheel.name] != verified[wheel.name]:
+            raise ReleaseError(f"{sanitize_url(url)} already has a different {wheel.name} "
+                               f"(sha256 {present[wheel.name][:12] or 'unknown'}…, ours {verified[wheel.name][:12]}…)",
+                               "nothing was uploaded; a published file can never be replaced: release a new version")
     try:
         for wheel in wheels:
+            if wheel.name in present:
+                outcome[wheel.name] = "already on the index"
+                continue
             package = PackageFile.from_filename(str(wheel), None)
             if wheel.name + ".asc" in by_name:
                 package.add_gpg_signature(str(by_name[wheel.name + ".asc"]), wheel.name + ".asc")
-            if repository.package_is_uploaded(package):
-                outcome[wheel.name] = "already on the index"
-                continue
             response = repository.upload(package)
             if skip_upload(response, True, package):
+                # Uploaded by someone since we looked: it counts only if it is our bytes.
+                theirs = index_hashes(url, parse_wheel_filename(wheel.name)[0]).get(wheel.name)
+                if theirs != verified[wheel.name]:
+                    raise ReleaseError(f"{sanitize_url(url)} refused {wheel.name} as existing, "
+                                       "and its copy is not the verified bytes")
                 outcome[wheel.name] = "already on the index"
                 continue
             if response.is_redirect or response.status_code >= 400:
@@ -347,30 +282,40 @@ class ReleaseResult:
 
 
 def release(
-    index: str | Store,
+    index: Index,
     name: str,
     version: str,
     wheelhouse: Path,
     target: UploadTarget,
     *,
     platform: str = "all",
+    expected: Sequence[str] | None = None,  # target identifiers the config selects; None: not checked
+    tag_commit: str | None = None,  # the commit the release tag names, when the repository was reachable
+    partial: bool = False,
     sign_with: str | None = None,  # a gpg identity, or "" for gpg's default key
     dry_run: bool = False,
     upload_files: bool = True,  # False: fetch and verify only (a CI job's first half)
 ) -> ReleaseResult:
-    plan = find(index, name, version, platform)
-    store = None if isinstance(index, str) else index
+    found = find(index, name, version, platform)
+    verdict = gate(found.files, index.records(), expected, tag_commit)
+    plan = ReleasePlan(found.name, found.version, found.index, found.files, verdict)
+    notes = [f"release gate: {verdict.describe()}", *verdict.notes]
+    if verdict.different or (not verdict.complete and not partial):
+        if not dry_run:
+            hint = None if verdict.different else "--partial releases what is there"
+            raise ReleaseError(f"release of {name} {version} refused: {verdict.describe()}", hint)
+    if not verdict.complete and partial and not verdict.different:
+        notes.append("--partial: releasing what is there, not every selected target")
     url = target.repository_url or target.repository
-    notes = []
     if dry_run:
         return ReleaseResult(plan, {f.filename: "would download" for f in plan.files},
                              {f.filename: f"would upload to {url}" for f in plan.files}, [], notes)
-    downloaded = download(plan, wheelhouse, store)
+    downloaded = download(plan, index, wheelhouse)
     wheels = [wheelhouse / f.filename for f in plan.files]
     signatures = sign(wheels, sign_with or None, wheelhouse / ".wheelworks-release.log") if sign_with is not None else []
     if not upload_files:
         return ReleaseResult(plan, downloaded, {f.filename: "not uploaded" for f in plan.files}, signatures, notes)
-    uploaded, upload_url = upload(wheels, target, signatures)
+    uploaded, upload_url = upload(wheels, target, signatures, {f.filename: f.sha256 or "" for f in plan.files})
     if signatures and not accepts_signatures(upload_url):
         notes.append("PyPI no longer accepts PGP signatures: the .asc files stay in the wheelhouse, not uploaded")
     return ReleaseResult(plan, downloaded, uploaded, signatures, notes)

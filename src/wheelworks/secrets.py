@@ -6,8 +6,8 @@ WHEELWORKS_PRIVATE_KEY) or a file (WHEELWORKS_PRIVATE_KEY_FILE). ``encrypt`` mak
 ``wwenc:`` token: a random AES-256-GCM key encrypts the value, with the secret's name as
 associated data, and RSA-OAEP wraps that key. Each token names the key it was made for.
 
-Every decrypted value, and every credential read from the environment, is registered
-here; logs, records and messages pass through ``mask`` before they are written.
+Every decrypted value is registered with ``masking``, so it never appears in what
+wheelworks writes.
 """
 
 from __future__ import annotations
@@ -16,53 +16,15 @@ import base64
 import hashlib
 import json
 import os
-import re
-import sys
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks.errors import SecretError
+from wheelworks.masking import register
 
 PREFIX = "wwenc:"
 PUBLIC_KEY = Path(".wheelworks") / "public.pem"
 KEY_VAR, KEY_FILE_VAR = "WHEELWORKS_PRIVATE_KEY", "WHEELWORKS_PRIVATE_KEY_FILE"
-MASK = "***"
-# Environment variables whose values are credentials, by name.
-_CREDENTIAL = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY|CREDENTIAL")
-_MIN_LENGTH = 4  # shorter values would mask ordinary text
-_MIN_ENV_LENGTH = 8  # a variable named like a credential may hold a flag such as "true"
-
-_lock = threading.Lock()
-_registered: set[str] = set()
-
-
-def register(value: str, min_length: int = _MIN_LENGTH) -> None:
-    """Mask ``value`` (and each line of it) wherever wheelworks writes from now on."""
-    parts = {value, *value.splitlines()}
-    with _lock:
-        new = {p.strip() for p in parts if len(p.strip()) >= min_length} - _registered
-        _registered.update(new)
-    if new and os.environ.get("GITHUB_ACTIONS") == "true":
-        for part in sorted(new):  # GitHub masks these in every later line of the job's log
-            print(f"::add-mask::{part}", file=sys.stdout, flush=True)
-
-
-def register_environment(env: Mapping[str, str]) -> None:
-    for name, value in env.items():
-        upper = name.upper()
-        if _CREDENTIAL.search(upper) and not upper.endswith(("_FILE", "_PATH")) and value:
-            register(value, _MIN_ENV_LENGTH)
-
-
-def mask(text: str) -> str:
-    with _lock:
-        secrets = sorted(_registered, key=len, reverse=True)
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return text
-
-
 def keygen() -> tuple[bytes, bytes]:
     """A new RSA key pair for one wheels repository: (private PEM, public PEM)."""
     from cryptography.hazmat.primitives import serialization

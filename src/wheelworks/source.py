@@ -8,11 +8,12 @@ unpacked, for projects built from something other than git.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import tarfile
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wheelworks.cache import Cache, locked
@@ -32,7 +33,7 @@ class Checkout:
     commit: str | None  # full hash; None for a folder or sdist
 
 
-def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path) -> Checkout:
+def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: Mapping[str, str]) -> Checkout:
     repo = project.repo
     local = Path(repo) if "://" not in repo and not repo.startswith("git@") else None
     if local is not None and not local.exists():
@@ -41,58 +42,57 @@ def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path) -> Che
         _unpack_sdist(local, dest)
         root = _single_child(dest)
         return Checkout(root, _subdir(root, project), project.build_commit, None)
-    if local is not None and not _is_git_root(local, log):
+    if local is not None and not _is_git_root(local, log, env):
         shutil.copytree(local, dest, symlinks=True)
         return Checkout(dest, _subdir(dest, project), project.build_commit, None)
-    mirror = _mirror(repo, cache, log)
-    commit = _resolve(mirror, repo, project.build_commit, log)
-    _git(["clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest)], log)
-    _git(["-C", str(dest), "checkout", "--quiet", "--detach", commit], log)
+    mirror = _mirror(repo, cache, log, env)
+    commit = _resolve(mirror, repo, project.build_commit, log, env)
+    _git(["clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest)], log, env)
+    _git(["-C", str(dest), "checkout", "--quiet", "--detach", commit], log, env)
     if (dest / ".gitmodules").exists():
         # Relative submodule URLs are relative to the real remote, not to the cache.
-        _git(["-C", str(dest), "remote", "set-url", "origin", repo], log)
-        _git(["-C", str(dest), "submodule", "update", "--init", "--recursive", "--depth", "1"], log)
+        _git(["-C", str(dest), "remote", "set-url", "origin", repo], log, env)
+        _git(["-C", str(dest), "submodule", "update", "--init", "--recursive", "--depth", "1"], log, env)
     return Checkout(dest, _subdir(dest, project), project.build_commit, commit)
 
 
-def _git(args: list[str], log: Path, capture: bool = False) -> str:
-    env = {**os.environ, **_GIT_ENV}
-    return run(["git", *args], log=log, env=env, capture=capture)
+def _git(args: list[str], log: Path, env: Mapping[str, str], capture: bool = False) -> str:
+    return run(["git", *args], log=log, env={**env, **_GIT_ENV}, capture=capture)
 
 
-def _is_git_root(path: Path, log: Path) -> bool:
+def _is_git_root(path: Path, log: Path, env: Mapping[str, str]) -> bool:
     try:
-        top = _git(["-C", str(path), "rev-parse", "--show-toplevel"], log, capture=True).strip()
+        top = _git(["-C", str(path), "rev-parse", "--show-toplevel"], log, env, capture=True).strip()
     except CommandError:
         return False
     return Path(top).resolve() == path.resolve()
 
 
-def _mirror(repo: str, cache: Cache, log: Path) -> Path:
+def _mirror(repo: str, cache: Cache, log: Path, env: Mapping[str, str]) -> Path:
     """A bare clone of ``repo`` in the cache, brought up to date."""
     mirror = cache.path("sources", hashlib.sha256(repo.encode()).hexdigest()[:16] + ".git")
     with locked(mirror.with_name(mirror.name + ".lock")):
         try:
             if not (mirror / "HEAD").exists():
                 shutil.rmtree(mirror, ignore_errors=True)
-                _git(["clone", "--quiet", "--bare", repo, str(mirror)], log)
+                _git(["clone", "--quiet", "--bare", repo, str(mirror)], log, env)
             else:
                 refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
-                _git(["-C", str(mirror), "fetch", "--quiet", "--prune", repo, *refspecs], log)
+                _git(["-C", str(mirror), "fetch", "--quiet", "--prune", repo, *refspecs], log, env)
         except CommandError as exc:
             raise SourceError(f"[project] repo: cannot fetch {repo}", exc.last_line) from None
     return mirror
 
 
-def _resolve(mirror: Path, repo: str, ref: str, log: Path) -> str:
+def _resolve(mirror: Path, repo: str, ref: str, log: Path, env: Mapping[str, str]) -> str:
     """The full commit hash of a branch, tag or (possibly abbreviated) hash."""
     try:
-        return _rev_parse(mirror, f"{ref}^{{commit}}", log)
+        return _rev_parse(mirror, f"{ref}^{{commit}}", log, env)
     except CommandError:
         pass
     try:  # a commit no branch or tag points at (a pull request's, say) can still be fetched
-        _git(["-C", str(mirror), "fetch", "--quiet", repo, ref], log)
-        return _rev_parse(mirror, "FETCH_HEAD^{commit}", log)
+        _git(["-C", str(mirror), "fetch", "--quiet", repo, ref], log, env)
+        return _rev_parse(mirror, "FETCH_HEAD^{commit}", log, env)
     except CommandError:
         raise SourceError(
             f"build-commit: unknown ref '{ref}' in {repo}",
@@ -100,8 +100,8 @@ def _resolve(mirror: Path, repo: str, ref: str, log: Path) -> str:
         ) from None
 
 
-def _rev_parse(mirror: Path, rev: str, log: Path) -> str:
-    return _git(["-C", str(mirror), "rev-parse", "--verify", "--quiet", rev], log, capture=True).strip()
+def _rev_parse(mirror: Path, rev: str, log: Path, env: Mapping[str, str]) -> str:
+    return _git(["-C", str(mirror), "rev-parse", "--verify", "--quiet", rev], log, env, capture=True).strip()
 
 
 def _unpack_sdist(sdist: Path, dest: Path) -> None:
@@ -126,18 +126,31 @@ def _subdir(tree: Path, project: ProjectConfig) -> Path:
     return path
 
 
-def remote_head(project: ProjectConfig, log: Path) -> str:
+def remote_head(project: ProjectConfig, log: Path, env: Mapping[str, str]) -> str:
     """The commit the build commit names now, without fetching (a hash names itself)."""
     ref = project.build_commit
     if re.fullmatch(r"[0-9a-f]{40}", ref):
         return ref
     try:
-        out = _git(["ls-remote", project.repo, ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}"], log, capture=True)
+        out = _git(["ls-remote", project.repo, ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}"], log, env, capture=True)
     except CommandError as exc:
         raise SourceError(f"[project] repo: cannot reach {project.repo}", exc.last_line) from None
     heads = dict(line.split("\t")[::-1] for line in out.splitlines() if "\t" in line)
-    for name in (f"refs/tags/{ref}^{{}}", f"refs/heads/{ref}", ref):
+    for name in (f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}", f"refs/heads/{ref}", ref):
         if name in heads:
             return heads[name]
     raise SourceError(f"build-commit: unknown ref '{ref}' in {project.repo}",
                       "give a branch, tag or commit hash of that repository")
+
+
+def release_commit(project: ProjectConfig, version: str, env: Mapping[str, str]) -> str | None:
+    """The commit the release tag of ``version`` (v1.2 or 1.2; a branch of that name
+    counts too) names in the project's repository; None when the repository cannot be
+    reached or has no such ref."""
+    for tag in (f"v{version}", version):
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                return remote_head(replace(project, build_commit=tag), Path(tmp) / "git.log", env)
+        except SourceError:
+            continue
+    return None

@@ -9,7 +9,6 @@ State (the last commit built, the time of the last check) is kept in the builds 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -17,11 +16,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from wheelworks.config import Config, container_for
-from wheelworks.containers import open_container
+from wheelworks import atomic
+from wheelworks.config import Config
 from wheelworks.errors import ConfigError, WheelworksError
 from wheelworks.pipeline import BuildOptions, Reporter, build_wheels
-from wheelworks.publish import publish, record_wheels
+from wheelworks.publish import publish_build, record_wheels
 from wheelworks.records import BuildRecord
 from wheelworks.source import remote_head
 
@@ -75,7 +74,7 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
     log = options.builds_dir / "watch.log"
     options.builds_dir.mkdir(parents=True, exist_ok=True)
     try:
-        head = remote_head(config.project, log)
+        head = remote_head(config.project, log, options.env)
     except WheelworksError as exc:
         return CheckResult(None, error=str(exc))
     due = bool(schedule) and state.checked is not None and _tick_between(schedule, state.checked, now)
@@ -87,9 +86,9 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
         try:
             result.record = build_wheels(config, options, reporter)
             if result.record.status == "ok":
-                container = container_for(config, config.project.build_commit)
-                store = open_container(container, config.root, options.env)
-                result.published = len(publish(store, record_wheels(result.record), keep=container.keep).uploaded)
+                published = publish_build(config, record_wheels(result.record), config.project.build_commit,
+                                          options.env, records=[result.record])
+                result.published = len(published.result.uploaded) if published.result else 0
         except WheelworksError as exc:
             result.error = str(exc)
     _save(state_path, state)
@@ -118,6 +117,4 @@ def _load(path: Path) -> WatchState:
 
 
 def _save(path: Path, state: WatchState) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    partial.write_text(json.dumps(asdict(state)))
-    os.replace(partial, path)
+    atomic.write_text(path, json.dumps(asdict(state)))

@@ -9,15 +9,17 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import check_index, fetch, make_wheel, pip_install, serving
 from wheelworks import cli
-from wheelworks.containers import open_store
+from wheelworks.containers import claim_key, open_store
+from wheelworks.containers.local import LocalStore
 from wheelworks.errors import ContainerError
-from wheelworks.publish import publish
+from wheelworks.publish import describe, publish
 
 
 def test_pip_installs_the_newest_wheel_and_hashes_match(store, tmp_path):
@@ -69,8 +71,48 @@ def test_pruning_keeps_the_newest_versions(store, tmp_path):
         assert sorted(check_index(base)) == [f"pytally-{v}-py3-none-any.whl" for v in ("1.2", "2.0", "2.0.dev1")]
     assert len(store.list("files/")) == 3  # pruned bytes are gone too
 
-    # An older version published late is pruned at once; the newest stays.
-    assert publish(store, [make_wheel(tmp_path / "old", "pytally", "0.9")], keep=3).pruned == ["pytally-0.9-py3-none-any.whl"]
+    # An older version published late would be pruned at once: it is refused, and nothing is written.
+    before = store.list()
+    with pytest.raises(ContainerError, match="pytally 0.9 is older than the 3 newest versions it keeps"):
+        publish(store, [make_wheel(tmp_path / "old", "pytally", "0.9")], keep=3)
+    assert store.list() == before
+
+
+def test_pruning_never_strands_a_python(store, tmp_path):
+    """keep = 1, then a newer version for one Python only: the older one still serves the other."""
+    cp311, cp312 = "cp311-cp311-manylinux_2_17_x86_64", "cp312-cp312-manylinux_2_17_x86_64"
+    publish(store, [make_wheel(tmp_path / "3", "pytally", "3.0", tag) for tag in (cp311, cp312)], keep=1)
+    result = publish(store, [make_wheel(tmp_path / "4", "pytally", "4.0.dev1", cp312)], keep=1)
+    assert result.pruned == []
+    with serving(store) as base:
+        assert f"pytally-3.0-{cp311}.whl" in check_index(base)
+
+    # A publish that died after storing only cp311 of 5.0 (bytes and claim, no completion
+    # marker): 5.0 is not complete, so an unrelated publish prunes nothing of 3.0.
+    dead = make_wheel(tmp_path / "5", "pytally", "5.0", cp311)
+    f = describe(dead)
+    store.put(f.path, dead, "application/octet-stream", sha256=f.sha256)
+    store.put(claim_key(f.filename), json.dumps(asdict(f)).encode(), "application/json")
+    assert publish(store, [make_wheel(tmp_path / "other", "other", "1.0")], keep=1).pruned == []
+    with serving(store) as base:
+        listed = check_index(base)
+    assert {f"pytally-3.0-{cp311}.whl", f"pytally-3.0-{cp312}.whl", f"pytally-4.0.dev1-{cp312}.whl"} <= set(listed)
+
+    # 6.0 for both Pythons, complete: now everything older is covered and goes.
+    result = publish(store, [make_wheel(tmp_path / "6", "pytally", "6.0", tag) for tag in (cp311, cp312)], keep=1)
+    assert sorted(result.pruned) == sorted([f"pytally-3.0-{cp311}.whl", f"pytally-3.0-{cp312}.whl",
+                                            f"pytally-4.0.dev1-{cp312}.whl", f"pytally-5.0-{cp311}.whl"])
+
+
+def test_publish_dry_run_prints_the_plan_and_writes_nothing(make_config, tmp_path, capsys):
+    config = make_config()
+    wheelhouse = tmp_path / "wh"
+    make_wheel(wheelhouse, "pytally", "1.0")
+    before = sorted(tmp_path.rglob("*"))
+    assert cli.main(["publish", "--config", str(config), str(wheelhouse), "--ref", "main", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "upload    pytally-1.0-py3-none-any.whl" in out and "dry run" in out
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 PUBLISHER = """
@@ -81,6 +123,32 @@ from wheelworks.publish import publish
 url, endpoint, *wheels = sys.argv[1:]
 publish(open_store(url, endpoint=endpoint or None), [Path(w) for w in wheels])
 """
+
+
+PRUNING_PUBLISHER = """
+import sys
+from pathlib import Path
+from wheelworks.containers import open_store
+from wheelworks.publish import publish
+url, endpoint, *wheels = sys.argv[1:]
+for wheel in wheels:
+    publish(open_store(url, endpoint=endpoint or None), [Path(wheel)], keep=1)
+"""
+
+
+def test_concurrent_pruning_publishers_all_succeed(tmp_path):
+    """8 publishers, each of 10 rising versions of its own project, into one keep = 1
+    folder: none fails, and the index ends with the newest version of each project."""
+    url = (tmp_path / "container").as_uri()
+    groups = [[make_wheel(tmp_path / f"p{i}", f"project{i}", f"1.{j}") for j in range(10)] for i in range(8)]
+    procs = [subprocess.Popen([sys.executable, "-c", PRUNING_PUBLISHER, url, "", *map(str, wheels)],
+                              stderr=subprocess.PIPE, text=True) for wheels in groups]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errors
+    store = LocalStore(tmp_path / "container")
+    with serving(store) as base:
+        listed = check_index(base)
+    assert sorted(listed) == sorted(wheels[-1].name for wheels in groups)
 
 
 def test_concurrent_publishers_lose_nothing(container, store, tmp_path):

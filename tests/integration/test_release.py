@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import make_wheel, pip_install, serving
+import hashlib
+import json
+
+from tests.helpers import make_wheel, pip_install, serving, record_for
 from wheelworks import cli
 from wheelworks.containers.local import LocalStore
 from wheelworks.publish import publish
@@ -27,7 +30,7 @@ def container(tmp_path: Path) -> LocalStore:
     wheels += [make_wheel(built, "pytally", v, TAGS[1]) for v in ("1.0.1", "1.0rc1")]
     wheels += [make_wheel(built, "pytally-ext", "1.0", TAGS[1])]
     store = LocalStore(tmp_path / "container")
-    publish(store, wheels)
+    publish(store, wheels, records=[record_for(wheels)])
     return store
 
 
@@ -115,14 +118,24 @@ def test_dry_run_writes_nothing(container, tmp_path, capsys):
     assert not (tmp_path / "wh").exists()
 
 
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_plain_file_listing_works_like_a_cdn_page(tmp_path, pypiserver, twine_credentials, capsys):
     index, packages = pypiserver
     cdn = tmp_path / "site" / "container"
     wheels = [make_wheel(cdn, "pytally", "2.0", TAGS[0]), make_wheel(cdn, "pytally", "2.1", TAGS[0])]
-    (cdn / "index.html").write_text("".join(f'<a href="{w.name}">{w.name}</a>\n' for w in wheels) + '<a href="../">up</a>')
+    links = "".join(f'<a href="{w.name}#sha256={_sha(w)}">{w.name}</a>\n' for w in wheels)
+    (cdn / "index.html").write_text(links + '<a href="../">up</a>')
     with _static(tmp_path / "site") as base:
+        # No build records beside a CDN listing: only --partial releases it, and says so.
         assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"),
+                        "--repository-url", index, "pytally", "2.0") == 7
+        assert "no build record tested pytally-2.0-py3-none-any.whl" in _one_error_line(capsys)
+        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "--partial",
                         "--repository-url", index, "pytally", "2.0") == 0
+    assert "--partial: releasing what is there" in capsys.readouterr().out
     assert [p.name for p in packages.iterdir()] == ["pytally-2.0-py3-none-any.whl"]
 
 
@@ -130,18 +143,103 @@ def test_plain_file_listing_works_like_a_cdn_page(tmp_path, pypiserver, twine_cr
     ("../elsewhere/pytally-2.0-py3-none-any.whl", "points outside the container"),
     ("/tmp/pytally-2.0-py3-none-any.whl", "points outside the container"),
     ("file:///etc/pytally-2.0-py3-none-any.whl", "points outside the container"),
+    ("%2e%2e/elsewhere/pytally-2.0-py3-none-any.whl", "points outside the container"),
+    ("%2E%2E/%2E%2E/%2E%2E/%2E%2E/elsewhere/pytally-2.0-py3-none-any.whl", "points outside the container"),
+    ("sub/%2e%2e/%2e%2e/elsewhere/pytally-2.0-py3-none-any.whl", "points outside the container"),
     ("..%2F..%2Fpytally-2.0-py3-none-any.whl", "file name '../../pytally-2.0-py3-none-any.whl' is a path"),
 ])
-def test_listing_with_links_outside_the_container_is_refused(tmp_path, href, message, capsys):
+@pytest.mark.parametrize("source", ["http", "file"])
+def test_listing_with_links_outside_the_container_is_refused(tmp_path, href, message, source, capsys):
     cdn = tmp_path / "site" / "container"
-    make_wheel(tmp_path / "site" / "elsewhere", "pytally", "2.0")
+    outside = make_wheel(tmp_path / "site" / "elsewhere", "pytally", "2.0")
     cdn.mkdir(parents=True)
-    (cdn / "index.html").write_text(f'<a href="{href}">pytally-2.0-py3-none-any.whl</a>')
+    (cdn / "index.html").write_text(f'<a href="{href}#sha256={_sha(outside)}">pytally-2.0-py3-none-any.whl</a>')
     before = sorted(p for p in tmp_path.rglob("*"))
     with _static(tmp_path / "site") as base:
-        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "pytally", "2.0") == 7
+        page = base + "container/index.html" if source == "http" else (cdn / "index.html").as_uri()
+        assert _release("-u", page, "-w", str(tmp_path / "wh"), "--partial", "--download-only", "pytally", "2.0") == 7
     assert message in _one_error_line(capsys)
     assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing written anywhere
+
+
+def test_links_without_a_hash_or_with_two_hashes_are_refused(tmp_path, pypiserver, twine_credentials, capsys):
+    index, packages = pypiserver
+    cdn = tmp_path / "site" / "container"
+    wheel = make_wheel(cdn, "pytally", "2.0")
+    page = cdn / "index.html"
+    with _static(tmp_path / "site") as base:
+        page.write_text(f'<a href="{wheel.name}">{wheel.name}</a>')
+        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "--partial",
+                        "--repository-url", index, "pytally", "2.0") == 7
+        assert f"{wheel.name} has no sha256" in _one_error_line(capsys)
+        page.write_text(f'<a href="{wheel.name}#sha256={_sha(wheel)}">x</a><a href="./{wheel.name}#sha256={"0" * 64}">y</a>')
+        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "--partial",
+                        "--repository-url", index, "pytally", "2.0") == 7
+        assert "listed with two different sha256s" in _one_error_line(capsys)
+        # Twelve links to one file (same hash) are one file, downloaded once.
+        page.write_text("".join(f'<a href="{"./" * i}{wheel.name}#sha256={_sha(wheel)}">{i}</a>' for i in range(1, 13)))
+        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "--partial",
+                        "--repository-url", index, "pytally", "2.0") == 0
+    assert [p.name for p in packages.iterdir()] == [wheel.name]
+    assert [p.name for p in (tmp_path / "wh").iterdir()] == [wheel.name]
+
+
+def test_a_different_file_already_on_the_index_stops_the_release(container, pypiserver, twine_credentials, tmp_path,
+                                                                 capsys):
+    index, packages = pypiserver
+    impostor = make_wheel(tmp_path / "impostor", "pytally", "1.0", TAGS[4], padding=10)
+    (packages / impostor.name).write_bytes(impostor.read_bytes())
+    with serving(container) as base:
+        assert _release("-u", base, "-w", str(tmp_path / "wh"), "--repository-url", index, "pytally", "1.0") == 7
+    line = _one_error_line(capsys)
+    assert f"already has a different {impostor.name}" in line
+    assert sorted(p.name for p in packages.iterdir()) == [impostor.name]  # nothing else went up
+
+
+def _gated(make_config, tmp_path, pythons_selected):
+    config = make_config(build=f"[build]\npython = {pythons_selected!r}\n")
+    return config, LocalStore(config.parent / "containers" / "release")
+
+
+def test_release_gate_wants_every_selected_target_tested(make_config, pytally_repo, pypiserver, twine_credentials,
+                                                         tmp_path, capsys):
+    index, packages = pypiserver
+    config, store = _gated(make_config, tmp_path, ["3.11", "3.12"])
+    commit = subprocess.run(["git", "-C", str(pytally_repo), "rev-parse", "v0.1.0^{commit}"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    cp311 = make_wheel(tmp_path / "b", "pytally", "0.1.0", "cp311-cp311-manylinux_2_17_x86_64")
+    publish(store, [cp311], records=[record_for([cp311], commit)])
+    args = ["--config", str(config), "-w", str(tmp_path / "wh"), "--repository-url", index, "pytally", "0.1.0"]
+
+    assert _release(*args) == 7
+    line = _one_error_line(capsys)
+    assert "refused: no wheel for cp312-manylinux_x86_64" in line and "--partial" in line
+    assert list(packages.iterdir()) == []
+    assert _release("-n", *args) == 0
+    assert "release gate: no wheel for cp312-manylinux_x86_64" in capsys.readouterr().out
+    assert _release("--partial", *args) == 0
+    assert "--partial: releasing what is there" in capsys.readouterr().out
+    assert [p.name for p in packages.iterdir()] == [cp311.name]
+
+
+def test_release_gate_refuses_bytes_or_commits_no_build_tested(make_config, pypiserver, twine_credentials, tmp_path,
+                                                               capsys):
+    index, packages = pypiserver
+    config, store = _gated(make_config, tmp_path, ["3.11"])
+    built = make_wheel(tmp_path / "b", "pytally", "0.1.0", "cp311-cp311-manylinux_2_17_x86_64")
+    record = record_for([built], "0" * 40)
+    publish(store, [built], records=[record])
+    args = ["--config", str(config), "-w", str(tmp_path / "wh"), "--partial", "--repository-url", index,
+            "pytally", "0.1.0"]
+    assert _release(*args) == 7  # the record's commit is not the one tag v0.1.0 names
+    assert "not the release tag's commit" in _one_error_line(capsys)
+
+    other = make_wheel(tmp_path / "c", "pytally", "0.1.0", "cp311-cp311-manylinux_2_17_x86_64", padding=10)
+    record.targets[0].sha256 = _sha(other)  # the record tested other bytes than those published
+    store.put(f"builds/{record.id}/record.json", record.to_json().encode(), "application/json")
+    assert _release(*args) == 7
+    assert f"{built.name} is not the bytes build {record.id} tested" in _one_error_line(capsys)
+    assert list(packages.iterdir()) == []
 
 
 def test_bad_inputs_are_one_line(container, pypiserver, twine_credentials, tmp_path, monkeypatch, capsys):
@@ -164,8 +262,11 @@ def test_bad_inputs_are_one_line(container, pypiserver, twine_credentials, tmp_p
 def test_default_index_is_the_release_container(make_config, pypiserver, twine_credentials, tmp_path, capsys):
     index, packages = pypiserver
     config = make_config()
-    publish(LocalStore(tmp_path / "containers" / "release"), [make_wheel(tmp_path / "b", "pytally", "3.0")])
-    assert _release("--config", str(config), "-w", str(tmp_path / "wh"), "--repository-url", index, "pytally", "3.0") == 0
+    wheel = make_wheel(tmp_path / "b", "pytally", "3.0")
+    publish(LocalStore(tmp_path / "containers" / "release"), [wheel], records=[record_for([wheel])])
+    # A pure wheel serves no cp3X-manylinux target: the gate lets it go only with --partial.
+    assert _release("--config", str(config), "-w", str(tmp_path / "wh"), "--partial", "--repository-url", index,
+                    "pytally", "3.0") == 0
     assert [p.name for p in packages.iterdir()] == ["pytally-3.0-py3-none-any.whl"]
 
 

@@ -59,7 +59,7 @@ def wheels_repo(generated_repo, tmp_path) -> Path:
 def _runner(repo: Path, root: Path, cache_dir: Path, ref: str, **kwargs) -> Runner:
     found = interpreters.discover(["3.12", "3.13", "3.11", "3.10"], (), os.environ, platforms.native().os)
     images = image_pythons(root / "image-bin", {v: i.path for v, i in found.items()})
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV", "WHEELWORKS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV", "WHEELWORKS_", "PYTHONPATH"))}
     env.update(PATH=os.pathsep.join([str(images), env["PATH"]]), WHEELWORKS_CACHE_DIR=str(cache_dir))
     github = {"ref_name": ref, "ref": f"refs/heads/{ref}", "repository": "example/wheels"}
     return Runner(repo=repo, root=root, github=github, base_env=env,

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks.config import load, select_targets
+from wheelworks.config import load
+from wheelworks.targets import select_targets
 from wheelworks.errors import ConfigError
 from wheelworks.platforms import Platform
 

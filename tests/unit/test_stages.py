@@ -127,7 +127,15 @@ def test_record_ids_are_unique_even_when_started_together(tmp_path):
 
 
 def test_masking_of_environment_credentials():
-    from wheelworks import secrets
+    from wheelworks import masking
 
-    secrets.register_environment({"DEBUG_TOKEN": "true", "MY_API_KEY": "k3y-0f-the-api", "SIGNING_PRIVATE_KEY_FILE": "/x/key.pem"})
-    assert secrets.mask("flag true, key k3y-0f-the-api, file /x/key.pem") == "flag true, key ***, file /x/key.pem"
+    masking.register_environment({"DEBUG_TOKEN": "true", "MY_API_KEY": "k3y-0f-the-api", "MY_API_TOKEN": "abc1234",
+                                  "PIN_SECRET": "4711", "SIGNING_PRIVATE_KEY_FILE": "/x/key.pem"})
+    text = "flag true, key k3y-0f-the-api, token abc1234, pin 4711, file /x/key.pem"
+    assert masking.mask(text) == "flag true, key ***, token ***, pin ***, file /x/key.pem"
+
+
+def test_masking_registry_starts_empty_in_every_test():
+    from wheelworks import masking
+
+    assert masking.mask("k3y-0f-the-api abc1234") == "k3y-0f-the-api abc1234"

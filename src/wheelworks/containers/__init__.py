@@ -7,7 +7,7 @@ module with the four methods of ``Store``, registered by URL scheme in ``BACKEND
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
@@ -17,6 +17,24 @@ from wheelworks.errors import ContainerError
 from wheelworks.secrets import reveal
 
 
+# The layout of a container, for every module that reads or writes one.
+FILES = "files/"  # files/<sha256[:16]>/<wheel>: bytes, content-addressed, never overwritten
+META = ".wheelworks/"  # bookkeeping, never served
+CLAIMS = META + "wheels/"  # <wheel>.json: the claim on a file name (its sha256 and metadata)
+COMPLETE = META + "complete/"  # <project>/<version>.json: the tags a finished publish delivered
+SCRATCH = META + "tmp/"  # a folder store's temporary files
+RECORDS = "builds/"  # <build id>/record.json: the build records of published wheels
+SIMPLE = "simple/"  # PEP 503 / 691 index pages
+
+
+def file_key(sha256: str, filename: str) -> str:
+    return f"{FILES}{sha256[:16]}/{filename}"
+
+
+def claim_key(filename: str) -> str:
+    return f"{CLAIMS}{filename}.json"
+
+
 class Store(Protocol):
     url: str  # for messages
 
@@ -24,13 +42,24 @@ class Store(Protocol):
         """Every key under ``prefix`` with its size."""
 
     def get(self, key: str) -> bytes | None:
-        """The object's bytes, or None if there is no such key."""
+        """A small object's bytes (a claim, a page), or None if there is no such key."""
+
+    def size(self, key: str) -> int | None:
+        """The object's size, or None if there is no such key."""
+
+    def modified(self, key: str) -> float | None:
+        """When the object was stored (epoch seconds), or None if there is no such key."""
+
+    def stream(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Bytes ``start`` to ``end`` (exclusive; None: to the end) of the object, in chunks
+        of at most a megabyte; ContainerError if there is no such key."""
 
     def put(self, key: str, data: bytes | Path, content_type: str, *, sha256: str | None = None,
             if_absent: bool = False) -> bool:
-        """Store ``data`` whole under ``key``: readers see the old object or the new one,
-        never part of it. With ``sha256``, the stored bytes are checked against it first.
-        With ``if_absent``, nothing is written if ``key`` exists, and False is returned."""
+        """Store ``data`` (a file is streamed) whole under ``key``: readers see the old
+        object or the new one, never part of it. With ``sha256``, the stored bytes are
+        checked against it before the key exists. With ``if_absent``, nothing is written
+        if ``key`` exists, and False is returned."""
 
     def delete(self, key: str) -> None:
         """Remove ``key``; a missing key is not an error."""

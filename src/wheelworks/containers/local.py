@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from wheelworks.containers import SCRATCH
 from wheelworks.errors import ContainerError
-from wheelworks.hashes import file_sha256
 
-_SCRATCH = ".wheelworks/tmp"
+CHUNK = 1 << 20
 
 
 class LocalStore:
@@ -25,13 +27,17 @@ class LocalStore:
 
     def list(self, prefix: str = "") -> dict[str, int]:
         folder = self.root / prefix.rpartition("/")[0]  # walk only where the prefix can be
-        if not folder.is_dir():
-            return {}
         found = {}
-        for path in folder.rglob("*"):
-            key = path.relative_to(self.root).as_posix()
-            if key.startswith(prefix) and not key.startswith(_SCRATCH) and path.is_file():
-                found[key] = path.stat().st_size
+        for dirpath, _, names in os.walk(folder):
+            for name in names:
+                path = Path(dirpath, name)
+                key = path.relative_to(self.root).as_posix()
+                if not key.startswith(prefix) or (key.startswith(SCRATCH) and not prefix.startswith(SCRATCH)):
+                    continue
+                try:
+                    found[key] = path.stat().st_size
+                except FileNotFoundError:  # removed since the walk saw it: a concurrent prune
+                    continue
         return found
 
     def get(self, key: str) -> bytes | None:
@@ -40,23 +46,63 @@ class LocalStore:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 
+    def size(self, key: str) -> int | None:
+        path = self._path(key)
+        try:
+            return path.stat().st_size if path.is_file() else None
+        except FileNotFoundError:
+            return None
+
+    def modified(self, key: str) -> float | None:
+        try:
+            return self._path(key).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def stream(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        try:
+            stream = self._path(key).open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ContainerError(f"container {self.url}: no file {key}") from None
+        with stream:
+            stream.seek(start)
+            left = None if end is None else end - start
+            while left is None or left > 0:
+                chunk = stream.read(CHUNK if left is None else min(CHUNK, left))
+                if not chunk:
+                    return
+                if left is not None:
+                    left -= len(chunk)
+                yield chunk
+
     def put(self, key: str, data: bytes | Path, content_type: str, *, sha256: str | None = None,
             if_absent: bool = False) -> bool:
         target = self._path(key)
-        scratch = self.root / _SCRATCH
+        scratch = self.root / SCRATCH
+        digest = hashlib.sha256()
         try:
             scratch.mkdir(parents=True, exist_ok=True)
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=scratch)
             partial = Path(name)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data if isinstance(data, bytes) else data.read_bytes())
-                out.flush()
-                os.fsync(out.fileno())
         except OSError as exc:
             raise ContainerError(f"container {self.url}: cannot write {key}: {exc.strerror}") from None
         try:
-            if sha256 is not None and file_sha256(partial) != sha256:
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    if isinstance(data, bytes):
+                        out.write(data)
+                        digest.update(data)
+                    else:
+                        with data.open("rb") as source:
+                            for chunk in iter(lambda: source.read(CHUNK), b""):
+                                digest.update(chunk)
+                                out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+            except OSError as exc:
+                raise ContainerError(f"container {self.url}: cannot write {key}: {exc.strerror}") from None
+            if sha256 is not None and digest.hexdigest() != sha256:
                 raise ContainerError(f"container {self.url}: {key} was stored corrupted (sha256 mismatch)")
             if if_absent:
                 try:
@@ -77,3 +123,4 @@ class LocalStore:
         if not path.is_relative_to(self.root):
             raise ContainerError(f"container {self.url}: key {key!r} leaves the container")
         return path
+

@@ -8,6 +8,7 @@ use ``If-None-Match: *``, so two publishers cannot both create one key.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,23 @@ from urllib.parse import urlparse
 from wheelworks.errors import ContainerError
 
 _DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"}
+CHUNK = 1 << 20
+# Files above this go up in parts (boto3's managed transfer): memory stays at a few parts,
+# and there is no 5 GB limit. Below it, one PUT whose sha256 the server checks.
+MULTIPART_THRESHOLD = 64 << 20
+
+
+class _Hashing:
+    """A file read through once, hashing what it hands out (to boto3's uploader)."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        self.stream = stream
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        return data
 
 
 class S3Store:
@@ -65,9 +83,39 @@ class S3Store:
             except self.client.exceptions.NoSuchKey:
                 return None
 
+    def size(self, key: str) -> int | None:
+        head = self._head(key)
+        return None if head is None else int(head["ContentLength"])
+
+    def modified(self, key: str) -> float | None:
+        head = self._head(key)
+        return None if head is None else head["LastModified"].timestamp()
+
+    def _head(self, key: str) -> dict | None:
+        from botocore.exceptions import ClientError
+
+        with self._errors(f"read {key}"):
+            try:
+                return self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
+
+    def stream(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        extra = {"Range": f"bytes={start}-{'' if end is None else end - 1}"} if start or end is not None else {}
+        with self._errors(f"read {key}"):
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key, **extra)["Body"]
+            except self.client.exceptions.NoSuchKey:
+                raise ContainerError(f"container {self.url}: no file {key}") from None
+            with body:
+                yield from body.iter_chunks(CHUNK)
+
     def put(self, key: str, data: bytes | Path, content_type: str, *, sha256: str | None = None,
             if_absent: bool = False) -> bool:
-        body = data if isinstance(data, bytes) else data.read_bytes()
+        if isinstance(data, Path) and data.stat().st_size > MULTIPART_THRESHOLD and not if_absent:
+            return self._put_parts(key, data, content_type, sha256)
         extra: dict[str, str] = {}
         if sha256 is not None:
             extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
@@ -77,12 +125,34 @@ class S3Store:
 
         with self._errors(f"write {key}"):
             try:
-                self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=body,
-                                       ContentType=content_type, **extra)
+                if isinstance(data, bytes):
+                    self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data,
+                                           ContentType=content_type, **extra)
+                else:
+                    with data.open("rb") as body:  # streamed from the file, not read into memory
+                        self.client.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=body,
+                                               ContentType=content_type, **extra)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412") and if_absent:
                     return False
                 raise
+        return True
+
+    def _put_parts(self, key: str, path: Path, content_type: str, sha256: str | None) -> bool:
+        """A large file in parts, each checked by the server (SHA256 part checksums); the
+        whole file's sha256 is computed from the bytes sent and compared before returning,
+        so no claim ever names bytes other than those stored."""
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=16 << 20,
+                                max_concurrency=2, use_threads=True)
+        with self._errors(f"write {key}"), path.open("rb") as stream:
+            reader = _Hashing(stream)
+            self.client.upload_fileobj(reader, self.bucket, self.prefix + key, Config=config,
+                                       ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256"})
+        if sha256 is not None and reader.digest.hexdigest() != sha256:
+            self.delete(key)
+            raise ContainerError(f"container {self.url}: {key} changed while it was uploaded (sha256 mismatch)")
         return True
 
     def delete(self, key: str) -> None:

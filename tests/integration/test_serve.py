@@ -1,0 +1,121 @@
+"""`wheelworks serve` over real HTTP: PEP 691 negotiation, ranges, bad paths, bad ports."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_wheel, serving
+from wheelworks import cli
+from wheelworks.containers.local import LocalStore
+from wheelworks.publish import publish
+from wheelworks.serve import negotiate
+
+JSON = "application/vnd.pypi.simple.v1+json"
+
+
+@pytest.fixture
+def served(tmp_path):
+    store = LocalStore(tmp_path / "c")
+    wheel = make_wheel(tmp_path / "w", "pytally", "1.0", padding=300_000)
+    publish(store, [wheel])
+    (tmp_path / "secret.txt").write_text("outside")
+    os.symlink(tmp_path / "secret.txt", store.root / "link.txt")  # a symlink out of the root
+    with serving(store) as base:
+        yield base, store, wheel
+
+
+def _get(base: str, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    host, port = base.split("//")[1].rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    conn.close()
+    return response
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    (f"{JSON}, text/html;q=0.5", JSON),
+    (f"{JSON};q=0.01, text/html;q=1", "text/html"),
+    ("application/vnd.pypi.simple.latest+json", JSON),
+    ("text/html", "text/html"),
+    ("", "text/html"),
+    (f"application/foo, {JSON};q=0", "text/html"),
+])
+def test_pep_691_negotiation(served, accept, expected):
+    base, _, _ = served
+    response = _get(base, "/simple/pytally/", {"Accept": accept} if accept else {})
+    assert response.status == 200
+    assert response.getheader("Content-Type").startswith(expected)
+    assert response.getheader("Vary") == "Accept"
+    assert negotiate(accept).startswith(expected)
+
+
+def test_project_page_without_slash_redirects(served):
+    base, _, _ = served
+    response = _get(base, "/simple/pytally")
+    assert response.status == 301 and response.getheader("Location") == "/simple/pytally/"
+
+
+def test_files_stream_with_length_and_ranges(served):
+    base, store, wheel = served
+    (key,) = store.list("files/")
+    data = wheel.read_bytes()
+    whole = _get(base, "/" + key)
+    assert whole.status == 200 and int(whole.getheader("Content-Length")) == len(data) and whole.body == data
+    part = _get(base, "/" + key, {"Range": "bytes=100-199"})
+    assert part.status == 206 and part.body == data[100:200]
+    assert part.getheader("Content-Range") == f"bytes 100-199/{len(data)}"
+    assert _get(base, "/" + key, {"Range": "bytes=-10"}).body == data[-10:]
+    assert _get(base, "/" + key, {"Range": f"bytes={len(data)}-"}).status == 416
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/%00", 400), ("/simple/%00/", 400), ("/../../etc/passwd", 400), ("/simple/..%2f..%2fsecret.txt", 400),
+    ("/link.txt", 404), ("/.wheelworks/wheels/", 404), ("/nothing-here", 404),
+])
+def test_bad_paths_get_an_answer_not_a_traceback(served, path, status, capfd):
+    base, _, _ = served
+    assert _get(base, path).status == status
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("wheelworks: error: "), err
+    return err[0]
+
+
+def test_serve_checks_its_port_and_root_before_it_starts(served, tmp_path, capsys):
+    _, store, _ = served
+    assert cli.main(["serve", "--root", str(store.root), "--port", "99999"]) == 6
+    assert "--port 99999: not a port number" in _one_line(capsys)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["serve", "--root", str(store.root), "--port", str(port)]) == 6
+        assert f"port {port} on 127.0.0.1 is in use" in _one_line(capsys)
+    assert cli.main(["serve", "--root", str(tmp_path / "nonexistent"), "--port", "0"]) == 6
+    assert "is not a container" in _one_line(capsys)
+
+
+def test_bad_command_line_values_are_one_line(tmp_path, capsys):
+    config = tmp_path / "wheelworks.toml"
+    config.write_bytes(b"\xff\xfe[project]\n")
+    assert cli.main(["build", "--config", str(config)]) == 2
+    assert "not UTF-8 text" in _one_line(capsys)
+    assert cli.main(["build", "--config", str(tmp_path)]) == 2
+    assert "is a folder, not a config file" in _one_line(capsys)
+    for jobs in ("0", "-3", "two"):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(["build", "--config", str(config), "-j", jobs])
+        assert exit_.value.code == 2
+        assert "argument -j/--jobs" in capsys.readouterr().err
+
+
