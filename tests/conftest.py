@@ -21,6 +21,14 @@ from wheelworks.containers import Store, open_store
 
 FIXTURES = fixtures.FIXTURES
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration uses compilers, servers or the network: slow.
+    `-m "not slow"` is then the unit tests alone, in seconds."""
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _clean_masks() -> Iterator[None]:
     """Secrets a test registers are forgotten after it: no test sees another's masks."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 import os
 import signal
 import sys
@@ -206,9 +207,9 @@ def _build_options(args: argparse.Namespace, config: config_mod.Config, env: dic
 
 def _build(args: argparse.Namespace) -> int:
     env = dict(os.environ)
-    if args.build_commit:
-        env["WHEELWORKS_BUILD_COMMIT"] = args.build_commit
     config = config_mod.load(_config_path(args), env)
+    if args.build_commit:  # the flag outranks the config and the environment
+        config = replace(config, project=replace(config.project, build_commit=args.build_commit))
     options = _build_options(args, config, env)
     record = build_wheels(config, options, reporter_for(sys.stderr))
     _summary(record, Records(options.builds_dir))

@@ -95,13 +95,6 @@ def test_signed_release_verifies_with_gpg(container, pypiserver, twine_credentia
     assert (packages / wheel.name).is_file()
 
 
-def test_pypi_gets_no_signatures_note(container, tmp_path, gpg_key, capsys):
-    from wheelworks.release import accepts_signatures
-
-    assert not accepts_signatures("https://upload.pypi.org/legacy/")
-    assert accepts_signatures("http://127.0.0.1:8080/")
-
-
 @pytest.mark.parametrize("form", ["path", "file-url"])
 def test_a_local_container_folder_is_read_directly(container, tmp_path, form, capsys):
     url = str(container.root) if form == "path" else container.root.as_uri()

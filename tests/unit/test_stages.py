@@ -121,9 +121,20 @@ def test_records_round_trip_and_lookup(tmp_path):
 
 
 def test_record_ids_are_unique_even_when_started_together(tmp_path):
+    """300 ids claimed by 30 threads released at the same instant, all in the same second."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     store = Records(tmp_path)
-    ids = {store.new_id() for _ in range(300)}
-    assert len(ids) == 300 and all(store.folder(i).is_dir() for i in ids)
+    start = threading.Barrier(30)
+
+    def claim(_: int) -> list[str]:
+        start.wait()
+        return [store.new_id() for _ in range(10)]
+
+    with ThreadPoolExecutor(30) as pool:
+        ids = [i for batch in pool.map(claim, range(30)) for i in batch]
+    assert len(set(ids)) == 300 and all(store.folder(i).is_dir() for i in ids)
 
 
 def test_masking_of_environment_credentials():
@@ -139,3 +150,14 @@ def test_masking_registry_starts_empty_in_every_test():
     from wheelworks import masking
 
     assert masking.mask("k3y-0f-the-api abc1234") == "k3y-0f-the-api abc1234"
+
+
+def test_signatures_go_only_to_indexes_that_take_them():
+    from wheelworks.release import accepts_signatures, simple_index
+
+    assert not accepts_signatures("https://upload.pypi.org/legacy/")
+    assert not accepts_signatures("https://test.pypi.org/legacy/")
+    assert accepts_signatures("http://127.0.0.1:8080/")
+    assert simple_index("https://upload.pypi.org/legacy/") == "https://pypi.org/simple/"
+    assert simple_index("https://test.pypi.org/legacy/") == "https://test.pypi.org/simple/"
+    assert simple_index("http://127.0.0.1:8080") == "http://127.0.0.1:8080/simple/"

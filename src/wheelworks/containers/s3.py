@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator, Mapping
+from typing import BinaryIO
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -24,16 +25,28 @@ MULTIPART_THRESHOLD = 64 << 20
 
 
 class _Hashing:
-    """A file read through once, hashing what it hands out (to boto3's uploader)."""
+    """A file handed to boto3's uploader, hashing the bytes it reads in order. Seekable,
+    so that boto3 reads it part by part rather than buffering a stream; a part read again
+    (a retry) is not hashed twice."""
 
-    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.digest = hashlib.sha256()
+        self.hashed = 0  # bytes hashed so far: the frontier
 
     def read(self, size: int = -1) -> bytes:
+        start = self.stream.tell()
         data = self.stream.read(size)
-        self.digest.update(data)
+        if start <= self.hashed < start + len(data):
+            self.digest.update(data[self.hashed - start:])
+            self.hashed = start + len(data)
         return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.stream.tell()
 
 
 class S3Store:
@@ -144,13 +157,14 @@ class S3Store:
         so no claim ever names bytes other than those stored."""
         from boto3.s3.transfer import TransferConfig
 
-        config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=16 << 20,
+        config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=8 << 20,
                                 max_concurrency=2, use_threads=True)
+        config.max_in_memory_upload_chunks = 2  # parts read ahead into memory: 16 MB at most
         with self._errors(f"write {key}"), path.open("rb") as stream:
             reader = _Hashing(stream)
             self.client.upload_fileobj(reader, self.bucket, self.prefix + key, Config=config,
                                        ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256"})
-        if sha256 is not None and reader.digest.hexdigest() != sha256:
+        if reader.hashed != path.stat().st_size or (sha256 is not None and reader.digest.hexdigest() != sha256):
             self.delete(key)
             raise ContainerError(f"container {self.url}: {key} changed while it was uploaded (sha256 mismatch)")
         return True
