@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from wheelworks.config import Config, ci_resources, pin_kind
-from wheelworks.targets import platform_targets
+from wheelworks.pythons import order
+from wheelworks.targets import Matrix, platform_targets
 from wheelworks.runner_install import REQUIREMENTS, TOOL_PYTHON
 
 ARTIFACT = "wheels-"
@@ -39,12 +40,12 @@ def _command(config: Config, root: Path, *args: str) -> str:
     return " ".join(["wheelworks", *args[:1], "--config", relative, *args[1:]])
 
 
-def matrix(config: Config) -> dict[str, list[dict[str, str]]]:
+def matrix(config: Config, versions: Matrix) -> dict[str, list[dict[str, str]]]:
     """Matrix entries of each OS job: {"linux": [{platform, runner, selector, image}], ...}."""
     spec = ci_resources()["platforms"]
     jobs: dict[str, list[dict[str, str]]] = {}
     for name in config.ci.platforms:
-        if not platform_targets(config, name):
+        if not platform_targets(config, name, versions):
             continue
         entry = {"platform": name, "runner": spec[name]["runner"], "selector": f"*-{spec[name]['tag']}"}
         if "image" in spec[name]:
@@ -55,9 +56,11 @@ def matrix(config: Config) -> dict[str, list[dict[str, str]]]:
     return jobs
 
 
-def _pythons(config: Config, entries: list[dict[str, str]]) -> str:
-    versions = {t.python for e in entries for t in platform_targets(config, e["platform"])}
-    ordered = sorted(versions, key=lambda v: int(v.split(".")[1]))
+def _pythons(config: Config, versions: Matrix, entries: list[dict[str, str]]) -> str:
+    """setup-python's versions: every one the entries build (3.14t for free-threaded), then
+    the one that runs wheelworks, which becomes `python`."""
+    wanted = {t.python for e in entries for t in platform_targets(config, e["platform"], versions)}
+    ordered = sorted(wanted, key=order)
     return "\n".join([*ordered, TOOL_PYTHON]) + "\n"  # the last one runs wheelworks
 
 
@@ -73,7 +76,7 @@ def _install(config: Config, python: str) -> dict[str, Any]:
     return step
 
 
-def _build_job(config: Config, root: Path, os_name: str, entries: list[dict[str, str]]) -> dict[str, Any]:
+def _build_job(config: Config, versions: Matrix, root: Path, os_name: str, entries: list[dict[str, str]]) -> dict[str, Any]:
     steps: list[dict[str, Any]] = [_checkout(config)]
     if os_name == "linux":
         # The manylinux image has python3.X commands; wheelworks gets a venv of its own.
@@ -82,7 +85,7 @@ def _build_job(config: Config, root: Path, os_name: str, entries: list[dict[str,
                              'echo "$RUNNER_TEMP/wheelworks/bin" >> "$GITHUB_PATH"\n'})
     else:
         steps.append({"uses": _uses(config, "actions/setup-python"),
-                      "with": {"python-version": _pythons(config, entries)}})
+                      "with": {"python-version": _pythons(config, versions, entries)}})
     wheelhouse = _relative(config.root / "wheelhouse", root)
     builds = _relative(config.root / "builds", root)
     steps += [
@@ -138,10 +141,10 @@ def _publish_job(config: Config, root: Path, needs: list[str]) -> dict[str, Any]
     }
 
 
-def wheels_workflow(config: Config, root: Path) -> str:
+def wheels_workflow(config: Config, root: Path, versions: Matrix) -> str:
     """The workflow that builds on every selected platform and publishes; ``root`` is the
     wheels repository's root, which paths in the workflow are relative to."""
-    jobs_matrix = matrix(config)
+    jobs_matrix = matrix(config, versions)
     # Pruned containers take nightly builds, on the schedule; the others take pushed release branches.
     release_branches = sorted({b for c in config.containers if c.keep is None for b in c.branches})
     on: dict[str, Any] = {}
@@ -152,7 +155,7 @@ def wheels_workflow(config: Config, root: Path) -> str:
     on["workflow_dispatch"] = {"inputs": {"build-commit": {
         "description": "branch, tag or hash of the project to build (default: the config's)",
         "required": False, "type": "string", "default": ""}}}
-    jobs = {os_name: _build_job(config, root, os_name, entries) for os_name, entries in jobs_matrix.items()}
+    jobs = {os_name: _build_job(config, versions, root, os_name, entries) for os_name, entries in jobs_matrix.items()}
     jobs["publish"] = _publish_job(config, root, list(jobs))
     workflow = {
         "name": f"wheels of {config.project.name}",

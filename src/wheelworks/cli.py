@@ -15,17 +15,18 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks import cache, ci, masking, runner_install, secrets, watch
+from wheelworks import cache, ci, interpreters, masking, platforms, runner_install, secrets, watch
 from wheelworks.cache import default_root
 from wheelworks.containers import open_container, open_store
 from wheelworks.errors import ContainerError, WheelworksError
-from wheelworks.pipeline import BuildOptions, build_wheels
+from wheelworks.cache import Cache
+from wheelworks.pipeline import BuildOptions, build_matrix, build_wheels
 from wheelworks.progress import PlainReporter, reporter_for
 from wheelworks.publish import publish_build, record_wheels
 from wheelworks.release import PLATFORMS, UploadTarget, release
 from wheelworks.containers.client import ContainerIndex, open_index
 from wheelworks.source import release_commit
-from wheelworks.targets import platform_targets
+from wheelworks.targets import platform_targets, select_targets
 from wheelworks.records import BuildRecord, Records
 from wheelworks.run import tail
 from wheelworks.serve import check_root, make_server
@@ -89,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     building(p)
     p.add_argument("--only", metavar="SELECTOR", help="build only targets matching these globs, e.g. 'cp312-*'")
     p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
+    p.add_argument("--rebuild", action="store_true", help="build every target, even those whose inputs did not change")
+    p.add_argument("--list", action="store_true", help="print the selected targets and where each CPython is; build nothing")
     p.set_defaults(func=_build)
 
     p = sub.add_parser("watch", help="build and publish on a schedule and on new commits, on this machine")
@@ -201,6 +204,7 @@ def _build_options(args: argparse.Namespace, config: config_mod.Config, env: dic
         cache_dir=(args.cache_dir.resolve() if args.cache_dir else default_root(env)),
         only=getattr(args, "only", None),
         jobs=args.jobs,
+        rebuild=getattr(args, "rebuild", False),
         env=env,
     )
 
@@ -211,9 +215,22 @@ def _build(args: argparse.Namespace) -> int:
     if args.build_commit:  # the flag outranks the config and the environment
         config = replace(config, project=replace(config.project, build_commit=args.build_commit))
     options = _build_options(args, config, env)
+    if args.list:
+        _list(config, options)
+        return 0
     record = build_wheels(config, options, reporter_for(sys.stderr))
     _summary(record, Records(options.builds_dir))
     return 0 if record.status == "ok" else 1
+
+
+def _list(config: config_mod.Config, options: BuildOptions) -> None:
+    versions = build_matrix(config, Cache(options.cache_dir), options.env)
+    native = platforms.native()
+    found = interpreters.discover(versions.versions, config.build.interpreters, options.env, native.os)
+    print(f"matrix: {' '.join(versions.versions) or '(empty)'}  (from {versions.describe()})")
+    for target in select_targets(config, native, versions, options.only):
+        where = found.get(target.python)
+        print(f"  {target.identifier:<28} {where.path if where else 'absent here (the generated CI provides it)'}")
 
 
 def _summary(record: BuildRecord, store: Records) -> None:
@@ -250,6 +267,9 @@ def _watch(args: argparse.Namespace) -> int:
             print(f"{when} {result.reason or 'check'} failed: {masking.mask(result.error)}", flush=True)
         elif result.record is None:
             print(f"{when} nothing to do: {config.project.build_commit} is at {(result.commit or '?')[:12]}, built", flush=True)
+        elif all(t.reused_from for t in result.record.targets if t.status == "ok") and result.record.status == "ok":
+            print(f"{when} {result.reason}: nothing changed, every target reused (build {result.record.id}); "
+                  "nothing published", flush=True)
         else:
             print(f"{when} {result.reason}: build {result.record.id} {result.record.status}, "
                   f"{result.published} wheels published", flush=True)
@@ -282,24 +302,20 @@ def _publish(args: argparse.Namespace) -> None:
     plan, result = published.plan, published.result
     if result is None:
         print(f"dry run: publishing {len(wheels)} wheels to {published.container} ({published.store}) would")
-        for f in plan.uploads:
-            print(f"  upload    {f.filename}  ({f.path} and its claim)")
-        for name in plan.unchanged:
-            print(f"  keep      {name}  (already there)")
-        for f in plan.prunes:
-            print(f"  prune     {f.filename}")
-        for note in plan.notes:
-            print(f"note: {note}")
-        return
-    for name in result.uploaded:
-        print(f"  uploaded  {name}")
-    for name in result.unchanged:
-        print(f"  unchanged {name}")
-    for name in result.pruned:
-        print(f"  pruned    {name}")
-    for note in result.notes:
+        rows = [("upload", [f"{f.filename}  ({f.path} and its claim)" for f in plan.uploads]),
+                ("keep", [f"{name}  (already there)" for name in plan.unchanged]),
+                ("prune", [f.filename for f in plan.prunes])]
+        notes = plan.notes
+    else:
+        rows = [("uploaded", result.uploaded), ("unchanged", result.unchanged), ("pruned", result.pruned)]
+        notes = tuple(result.notes)
+    for word, names in rows:
+        for name in names:
+            print(f"  {word:<9} {name}")
+    for note in notes:
         print(f"note: {note}")
-    print(f"published {len(result.uploaded)} new of {len(wheels)} wheels to {published.container} ({published.store})")
+    if result is not None:
+        print(f"published {len(result.uploaded)} new of {len(wheels)} wheels to {published.container} ({published.store})")
 
 
 def _records_of(folder: Path, wheels: list[Path]) -> list[BuildRecord]:
@@ -343,7 +359,8 @@ def _release(args: argparse.Namespace) -> None:
         index = ContainerIndex(open_container(config_mod.named_container(config, "release"), config.root, env))
     expected = tag_commit = None
     if config is not None:
-        expected = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p)]
+        versions = build_matrix(config, Cache(default_root(env)), env)
+        expected = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p, versions)]
         tag_commit = release_commit(config.project, args.version, env)
     target = UploadTarget.from_env(env, repository=args.repository, repository_url=args.repository_url,
                                    verbose=args.verbose)
@@ -378,7 +395,10 @@ def _ci(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runner_install.prepare(config.ci.install, root, env, Path(tmp) / "pin.log")
     print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
-    text = ci.release_workflow(config, root) if args.release else ci.wheels_workflow(config, root)
+    if args.release:
+        text = ci.release_workflow(config, root)
+    else:
+        text = ci.wheels_workflow(config, root, build_matrix(config, Cache(default_root(env)), env))
     output = args.output or root / ".github" / "workflows" / ("release.yml" if args.release else "wheels.yml")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)

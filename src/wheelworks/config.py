@@ -21,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from wheelworks.errors import ConfigError
 from wheelworks.hashes import digest
+from wheelworks.pythons import ENABLE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,6 +46,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "interpreters": "strs",
         "frontend": "str",
         "ccache": "bool",
+        "enable": "strs",
+        "abi3": "bool",
     },
     "library": {
         "name": "str",
@@ -99,7 +102,9 @@ class LibraryRecipe:
 
 @dataclass(frozen=True, kw_only=True)
 class BuildConfig:
-    python: tuple[str, ...]
+    python: tuple[str, ...] | None = None  # "3.12", "3.14t"; None: the default matrix (pythons.py)
+    enable: tuple[str, ...] = ()  # "prerelease", "free-threaded"
+    abi3: bool | None = None  # one limited-API wheel for all; None: found out from the first wheel
     skip: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
     before_build: str | None = None
@@ -294,11 +299,14 @@ def _location(value: str, base: Path) -> str:
 
 
 def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
-    for version in build["python"]:
-        if not re.fullmatch(r"3\.\d+", version):
+    for version in build.get("python", ()):
+        if not re.fullmatch(r"3\.\d+t?", version):
             raise ConfigError(
-                f"{where}: [build] python: '{version}' is not a CPython version", "write e.g. '3.12'"
+                f"{where}: [build] python: '{version}' is not a CPython version", "write e.g. '3.12', or '3.14t'"
             )
+    for group in build["enable"]:
+        if group not in ENABLE:
+            raise ConfigError(f"{where}: [build] enable: unknown {group!r}", f"known: {', '.join(ENABLE)}")
     if build["missing-python"] not in ("error", "warn"):
         raise ConfigError(
             f"{where}: [build] missing-python must be 'error' or 'warn', not {build['missing-python']!r}"
@@ -310,7 +318,9 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
     return BuildConfig(
         frontend=build["frontend"],
         ccache=build["ccache"],
-        python=tuple(build["python"]),
+        python=tuple(build["python"]) if "python" in build else None,
+        enable=tuple(build["enable"]),
+        abi3=build.get("abi3"),
         skip=_strs(build.get("skip")),
         environment=build.get("environment", {}),
         before_build=build.get("before-build"),

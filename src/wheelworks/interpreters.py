@@ -16,7 +16,8 @@ from wheelworks.run import run
 _PROBE = (
     "import json, sys, sysconfig; print(json.dumps({'impl': sys.implementation.name, "
     "'version': '%d.%d' % sys.version_info[:2], "
-    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED'))}))"
+    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
+    "'build': sys.version + ' ' + str(sysconfig.get_config_var('SOABI'))}))"
 )
 
 
@@ -24,6 +25,13 @@ _PROBE = (
 class Interpreter:
     path: Path
     version: str  # e.g. 3.12
+    free_threaded: bool = False  # Py_GIL_DISABLED, as the interpreter itself says
+    build: str = ""  # its full version, build date and compiler, and SOABI: a new build is a new input
+
+    @property
+    def key(self) -> str:
+        """How a matrix names it: 3.12, or 3.14t for a free-threaded build."""
+        return self.version + ("t" if self.free_threaded else "")
 
 
 def candidates(listed: Iterable[str], env: Mapping[str, str], os_name: str) -> list[Path]:
@@ -36,9 +44,10 @@ def candidates(listed: Iterable[str], env: Mapping[str, str], os_name: str) -> l
     found: list[str] = [*listed, *filter(None, env.get("WHEELWORKS_PYTHONS", "").split(os.pathsep))]
     path = env.get("PATH", "")
     for minor in range(6, 20):
-        exe = shutil.which(f"python3.{minor}", path=path)
-        if exe:
-            found.append(exe)
+        for name in (f"python3.{minor}", f"python3.{minor}t"):
+            exe = shutil.which(name, path=path)
+            if exe:
+                found.append(exe)
     pyenv_root = env.get("PYENV_ROOT") or str(Path(env.get("HOME", str(Path.home()))) / ".pyenv")
     found += sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin", "python3")))
     found += sorted(glob.glob("/opt/python/cp3*/bin/python3"))
@@ -57,18 +66,19 @@ def tool_cache(root: Path, os_name: str) -> list[str]:
 
 
 def probe(path: Path) -> Interpreter | None:
-    """The interpreter at ``path`` if it is a regular (GIL) CPython that runs."""
+    """The CPython at ``path``, asked itself whether it is free-threaded; None if it does not run."""
     try:
         info = json.loads(run([path, "-c", _PROBE], log=None, timeout=30))
     except (CommandError, ValueError):
         return None
-    if info["impl"] != "cpython" or info["free_threaded"]:
+    if info["impl"] != "cpython":
         return None
-    return Interpreter(path, info["version"])
+    return Interpreter(path, info["version"], bool(info["free_threaded"]), info.get("build", ""))
 
 
 def discover(versions: Iterable[str], listed: Iterable[str], env: Mapping[str, str], os_name: str) -> dict[str, Interpreter]:
-    """The first working interpreter found for each wanted version; missing ones are absent."""
+    """The first working interpreter found for each wanted version ("3.12", or "3.14t" for
+    a free-threaded one); missing ones are absent."""
     wanted = set(versions)
     found: dict[str, Interpreter] = {}
     seen: set[Path] = set()
@@ -78,13 +88,13 @@ def discover(versions: Iterable[str], listed: Iterable[str], env: Mapping[str, s
             continue
         seen.add(real)
         interpreter = probe(path)
-        if interpreter and interpreter.version in wanted and interpreter.version not in found:
-            found[interpreter.version] = interpreter
+        if interpreter and interpreter.key in wanted and interpreter.key not in found:
+            found[interpreter.key] = interpreter
     return found
 
 
 def missing_error(versions: Iterable[str]) -> InterpreterError:
-    names = ", ".join(f"python{v}" for v in versions)
+    names = ", ".join(f"python{v}" for v in versions)  # python3.14t is the free-threaded command
     return InterpreterError(
         f"no interpreter found for {names}",
         "install it, list it in [build] interpreters or WHEELWORKS_PYTHONS, "

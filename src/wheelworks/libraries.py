@@ -7,7 +7,6 @@ later build reuses it. The wheel builds see all of them through one merged prefi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ from wheelworks.cache import Cache
 from wheelworks.config import LibraryRecipe
 from wheelworks.downloads import HashMismatch, save_verified, url_chunks
 from wheelworks.errors import CommandError, LibraryError
-from wheelworks.hashes import digest, file_sha256
+from wheelworks.hashes import digest, file_sha256, tree_digest
 from wheelworks.paths import prepend_path
 from wheelworks.platforms import Platform
 from wheelworks.run import run
@@ -95,7 +94,7 @@ def build_all(recipes: Sequence[LibraryRecipe], how: LibraryBuild) -> Prefix:
 
 
 def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -> str:
-    source = recipe.sha256 if recipe.url else _tree_digest(recipe.path) if recipe.path else None
+    source = recipe.sha256 if recipe.url else tree_digest(recipe.path) if recipe.path else None
     return digest(
         {
             "name": recipe.name,
@@ -234,12 +233,3 @@ def _toolchain_id(platform: Platform, env: Mapping[str, str], log: Path) -> str:
     except CommandError:
         version = []
     return json.dumps([platform.tag, platform.libc, compiler, *version])
-
-
-def _tree_digest(root: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if ".git" in path.relative_to(root).parts or not path.is_file():
-            continue
-        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()

@@ -5,12 +5,15 @@ Stages never print; they report progress through a Reporter, which the CLI rende
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import date
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,19 +22,21 @@ from typing import Protocol, TypeVar
 from packaging.utils import parse_wheel_filename
 
 from wheelworks import run as run_mod
-from wheelworks import atomic, interpreters, libraries, platforms, repair, test, tools, venvs
+from wheelworks import atomic, interpreters, libraries, platforms, repair, reproducible, test, tools, venvs
+from wheelworks.inputs import reusable, target_key, tool_versions
+from wheelworks.reproducible import commit_epoch
 from wheelworks.build import Frontend, frontend
 from wheelworks.cache import Cache
 from wheelworks.config import Config
-from wheelworks.targets import Target, select_targets
-from wheelworks.errors import ConfigError, WheelworksError
+from wheelworks.targets import Matrix, Target, matrix, select_targets, serves
+from wheelworks.errors import CommandError, ConfigError, StepError, WheelworksError
 from wheelworks.hashes import file_sha256
 from wheelworks.interpreters import Interpreter
 from wheelworks.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
 from wheelworks.atomic import sweep_partials
 from wheelworks.run import run
 from wheelworks.secrets import reveal
-from wheelworks.source import Checkout, checkout
+from wheelworks.source import Checkout, checkout, requires_python
 
 T = TypeVar("T")
 
@@ -54,6 +59,7 @@ class BuildOptions:
     cache_dir: Path
     only: str | None = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    rebuild: bool = False  # build every target even if an earlier build had the same inputs
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -66,13 +72,16 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     """
     reporter = reporter or SilentReporter()
     platform = platforms.native()
-    targets = select_targets(config, platform, options.only)
+    cache = Cache(options.cache_dir)
+    versions = build_matrix(config, cache, options.env)
+    targets = select_targets(config, platform, versions, options.only)
     if not targets:
         raise ConfigError(
-            f"{config.path.name}: no target selected for {platform.tag}",
-            "check [build] python and skip, and --only",
+            f"{config.path.name}: no target selected for {platform.tag} (matrix: {', '.join(versions.versions) or 'empty'},"
+            f" from {versions.describe()})",
+            "check [build] python, enable and skip, requires-python, and --only",
         )
-    found = _interpreters(config, targets, options.env, platform, reporter)
+    found = _interpreters(config, targets, versions, options.env, platform, reporter)
     store = Records(options.builds_dir)
     record = BuildRecord(
         id=store.new_id(),
@@ -86,13 +95,14 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         wheelhouse=str(options.wheelhouse),
         pid=os.getpid(),
         host=socket.gethostname(),
+        matrix=list(versions.versions),
+        matrix_source=versions.describe(),
         targets=[
             TargetRecord(t.identifier, t.python, status="pending" if t.python in found else "missing")
             for t in targets
         ],
     )
     store.save(record)
-    cache = Cache(options.cache_dir)
     cache.sweep_tmp(time.time())
     sweep_partials(options.wheelhouse, time.time())
     work = cache.path("tmp", f"build-{record.id}")
@@ -101,19 +111,30 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     try:
         reporter.event("source", config.project.build_commit, "start")
         tree = checkout(config.project, cache, work / "source", store.log(record.id, "source"), options.env)
-        record.commit = tree.commit
+        record.commit, record.source = tree.commit, tree.source
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
+        chosen = frontend(config.build.frontend, options.env)
         runner = _TargetRunner(
-            config, options, platform, cache, store, record, tree, prefix, work, reporter,
-            frontend(config.build.frontend, options.env),
+            config, options, platform, cache, store, record, tree, prefix, work, reporter, chosen,
             tools.find("ccache", options.env) if config.build.ccache else None,
-            interrupted,
+            interrupted, commit_epoch(tree.epoch, options.env),
+            [] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id],
         )
-        jobs = [(t, r, found[t.python]) for t, r in zip(targets, record.targets) if t.python in found]
+        versions_of_tools = tool_versions()
+        library_keys = [lib.key for lib in prefix.libraries]
+        jobs = []
+        for target, result in zip(targets, record.targets):
+            if target.python in found:
+                result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
+                                        chosen.name, versions_of_tools)
+                jobs.append(_Job(target, result, found[target.python]))
         pool = ThreadPoolExecutor(max_workers=options.jobs)
         try:
-            for future in [pool.submit(runner.run, *job) for job in jobs]:
+            lead = runner.lead(jobs)
+            if lead is not None:
+                pool.submit(runner.run, lead).result()
+            for future in [pool.submit(work) for work in runner.rest(lead, jobs)]:
                 future.result()
         except BaseException:
             interrupted.set()  # stop scheduling at once, end what runs
@@ -139,13 +160,25 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     return record
 
 
+def build_matrix(config: Config, cache: Cache, env: Mapping[str, str], today: date | None = None) -> Matrix:
+    """The CPythons to build for: [build] python, or the data and the project's own
+    requires-python at the build commit."""
+    if config.build.python is not None:
+        return matrix(config, None, today or date.today())
+    with tempfile.TemporaryDirectory() as tmp:
+        wanted = requires_python(config.project, cache, Path(tmp) / "source.log", env)
+    return matrix(config, wanted, today or date.today())
+
+
 def _interpreters(
-    config: Config, targets: list[Target], env: Mapping[str, str], platform: platforms.Platform, reporter: Reporter
+    config: Config, targets: list[Target], versions: Matrix, env: Mapping[str, str], platform: platforms.Platform,
+    reporter: Reporter,
 ) -> dict[str, Interpreter]:
-    versions = [t.python for t in targets]
-    found = interpreters.discover(versions, config.build.interpreters, env, platform.os)
+    found = interpreters.discover([t.python for t in targets], config.build.interpreters, env, platform.os)
     missing = [t for t in targets if t.python not in found]
-    if missing and config.build.missing_python == "error":
+    # Versions the config names must be here (unless missing-python = "warn"); versions the
+    # data chose are built where they exist: the generated CI provides the others.
+    if missing and versions.from_config and config.build.missing_python == "error":
         raise interpreters.missing_error(t.python for t in missing)
     for target in missing:
         reporter.event(target.identifier, f"python{target.python}", "missing")
@@ -188,29 +221,110 @@ class _TargetRunner:
     frontend: Frontend
     ccache: Path | None
     interrupted: threading.Event
+    epoch: int  # SOURCE_DATE_EPOCH of the build and the repair
+    earlier: list[BuildRecord]  # records whose passing targets may be reused
 
-    def run(self, target: Target, result: TargetRecord, interpreter: Interpreter) -> None:
+    def _reused(self, job: _Job) -> bool:
+        """Take an earlier build's wheel when nothing that makes it has changed."""
+        wheelhouse = self.options.wheelhouse
+
+        def sha256(name: str) -> str | None:
+            path = wheelhouse / name
+            return file_sha256(path) if path.is_file() else None
+
+        found = reusable(job.result.key or "", self.earlier, sha256) if job.result.key else None
+        if found is None:
+            return False
+        record, target = found
+        result = job.result
+        result.interpreter = str(job.interpreter.path)
+        result.steps.append(StepRecord("reused", "ok", 0.0, "", f"nothing changed since build {record.id}"))
+        result.reused_from = record.id
+        result.built_by = target.built_by
+        self.reporter.event(job.target.identifier, f"reused from {record.id}", "ok", 0.0)
+        self._delivered(result, wheelhouse / str(target.wheel))
+        return True
+
+    def lead(self, jobs: list[_Job]) -> _Job | None:
+        """The job to finish before the others, when the project is, or may be,
+        limited-API (abi3): the lowest GIL CPython, whose one wheel may serve every later one."""
+        gil = [j for j in jobs if not j.target.free_threaded]
+        wanted = self.config.build.abi3
+        if wanted is None:  # not said: its build files tell (a wheel that is not abi3 then costs nothing)
+            wanted = _asks_for_limited_api(self.checkout.tree)
+        return gil[0] if gil and wanted else None
+
+    def rest(self, lead: _Job | None, jobs: list[_Job]) -> list[Callable[[], None]]:
+        """The work after ``lead``: each target built on its own, unless ``lead`` made a
+        limited-API wheel; then that wheel is tested on every CPython it serves."""
+        others = [j for j in jobs if j is not lead]
+        built = lead.result.wheel if lead is not None else None
+        if lead is not None and built is not None and not _is_abi3(built) and self.config.build.abi3:
+            lead.result.status = "failed"
+            lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel",))
+        if built is None or not _is_abi3(built):
+            return [functools.partial(self.run, job) for job in others]
+        wheel = self.options.wheelhouse / built
+        return [functools.partial(self.test_only, job, wheel, lead.target.identifier)
+                if serves(job.target.identifier, built) else functools.partial(self.run, job) for job in others]
+
+    def run(self, job: _Job) -> None:
+        target, result, interpreter = job.target, job.result, job.interpreter
         if self.interrupted.is_set():
             result.status = "interrupted"
+            return
+        if self._reused(job):
             return
         result.status = "running"
         result.interpreter = str(interpreter.path)
         folder = self.work / target.identifier
         try:
-            tree, wheel = self._step(target, result, "build", lambda log: self._build(interpreter, folder, log))
+            tree, wheel = self._step(target, result, "build", lambda log: self._build(target, interpreter, folder, log))
             if self.ccache:
                 result.ccache = tools.ccache_counts(folder / "ccache-stats.log")
             repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log))
+            if _is_abi3(repaired.name):
+                self._step(target, result, "abi3audit", lambda log: self._audit(repaired, log))
             self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log))
         except (WheelworksError, OSError):
             result.status = "interrupted" if self.interrupted.is_set() else "failed"
             return
-        final = _deliver(repaired, self.options.wheelhouse)
+        self._delivered(result, _deliver(repaired, self.options.wheelhouse))
+
+    def test_only(self, job: _Job, wheel: Path, built_by: str) -> None:
+        """Test the limited-API wheel ``built_by`` made, on this target's CPython."""
+        target, result, interpreter = job.target, job.result, job.interpreter
+        if self.interrupted.is_set():
+            result.status = "interrupted"
+            return
+        if self._reused(job):
+            return
+        result.status, result.interpreter, result.built_by = "running", str(interpreter.path), built_by
+        folder = self.work / target.identifier
+        tree = self.work / built_by / "src" / self.checkout.tree.relative_to(self.checkout.root)
+        try:
+            self._step(target, result, "test", lambda log: self._test(interpreter, wheel, tree, folder, log))
+        except (WheelworksError, OSError):
+            result.status = "interrupted" if self.interrupted.is_set() else "failed"
+            return
+        self._delivered(result, wheel)
+
+    @staticmethod
+    def _delivered(result: TargetRecord, final: Path) -> None:
         result.wheel = final.name
         result.tags = sorted(str(tag) for tag in parse_wheel_filename(final.name)[3])
         result.sha256 = file_sha256(final)
         result.size = final.stat().st_size
         result.status = "ok"
+
+    def _audit(self, wheel: Path, log: Path) -> None:
+        abi3audit = tools.find("abi3audit", self.options.env)
+        if abi3audit is None:
+            raise StepError("abi3audit is not installed", "pip install abi3audit (wheelworks depends on it)")
+        try:
+            run([abi3audit, "--strict", "--verbose", wheel], log=log, env=self.options.env)
+        except CommandError as exc:
+            raise StepError(f"abi3audit: {wheel.name} uses symbols outside its limited API", exc.last_line) from None
 
     def _step(self, target: Target, result: TargetRecord, name: str, action: Callable[[Path], T]) -> T:
         log = self.store.log(self.record.id, target.identifier, name)
@@ -230,8 +344,9 @@ class _TargetRunner:
         self.reporter.event(target.identifier, name, "ok", seconds)
         return value
 
-    def _build(self, interpreter: Interpreter, folder: Path, log: Path) -> tuple[Path, Path]:
-        """A private copy of the source (targets may build at once) and its wheel."""
+    def _build(self, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> tuple[Path, Path]:
+        """A private copy of the source (targets may build at once) and its wheel, whose
+        ABI is checked against the target's."""
         python = self.frontend.prepare(interpreter, self.cache, log, self.platform.os)
         shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
         tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
@@ -242,20 +357,64 @@ class _TargetRunner:
             k: reveal(v, f"build.environment.{k}", self.options.env).replace("{prefix}", str(self.prefix.path))
             for k, v in self.config.build.environment.items()
         })
+        env = reproducible.environment(env, self.epoch, folder / "src")
         if self.config.build.before_build:
             hook_env = venvs.activated(python.parent.parent, env, self.platform.os) if self.frontend.name != "uv" else env
             run(self.config.build.before_build, log=log, cwd=tree, env=hook_env)
-        return tree, self.frontend.build_wheel(python, tree, folder / "dist", env, log)
+        wheel = self.frontend.build_wheel(python, tree, folder / "dist", env, log)
+        check_abi(target, wheel.name)
+        return tree, wheel
 
     def _repair(self, wheel: Path, folder: Path, log: Path) -> Path:
         out = folder / "repaired"
         plan = repair.plan(wheel, out, self.platform, self.prefix.path)
-        return repair.apply(plan, wheel, out, self.options.env, log)
+        repaired = repair.apply(plan, wheel, out, {**self.options.env, "SOURCE_DATE_EPOCH": str(self.epoch)}, log)
+        reproducible.normalize(repaired, self.epoch)
+        return repaired
 
     def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path) -> None:
         hidden = [self.prefix.path, *(lib.prefix for lib in self.prefix.libraries)]
         test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden, self.options.env, log,
                        self.platform.os, self.frontend.uv)
+
+
+@dataclass(frozen=True)
+class _Job:
+    target: Target
+    result: TargetRecord
+    interpreter: Interpreter
+
+
+_LIMITED_API_MARKS = ("py_limited_api", "limited-api", "limited_api", "py-api")
+
+
+def _asks_for_limited_api(tree: Path) -> bool:
+    """Whether the build files mention the limited API (setuptools' py_limited_api,
+    meson-python's limited-api, scikit-build-core's wheel.py-api)."""
+    for name in ("setup.py", "setup.cfg", "pyproject.toml", "meson.build"):
+        path = tree / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        except OSError:
+            continue
+        if any(mark in text for mark in _LIMITED_API_MARKS):
+            return True
+    return False
+
+
+def _is_abi3(filename: str) -> bool:
+    return any(tag.abi == "abi3" for tag in parse_wheel_filename(filename)[3])
+
+
+def check_abi(target: Target, filename: str) -> None:
+    """A free-threaded target must give a free-threaded wheel (cp314t), and a GIL one must not."""
+    tags = parse_wheel_filename(filename)[3]
+    if all(tag.abi == "none" for tag in tags):
+        return  # a pure wheel serves every CPython
+    if target.free_threaded != any(tag.abi.endswith("t") for tag in tags):
+        want = "a free-threaded (cp3Xt)" if target.free_threaded else "a GIL (not cp3Xt)"
+        raise StepError(f"{target.identifier}: built {filename}, not {want} wheel",
+                        "was the build run by the right interpreter?")
 
 
 def _deliver(wheel: Path, wheelhouse: Path) -> Path:

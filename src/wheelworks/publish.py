@@ -153,12 +153,19 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
                     "publish it to a container without keep, or raise keep",
                 )
             prunes = tuple(prune_set(state.claims, state.complete, keep))
-    return PublishPlan(store.url, uploads, replaced, unchanged, prunes, tuple(notes), tuple(r.id for r in records))
+    # A build whose every target reused an earlier one's wheel adds no evidence: that
+    # earlier record, stored when its wheels were, is the one that tested them.
+    new = tuple(r.id for r in records if any(t.status == "ok" and not t.reused_from for t in r.targets)
+                and store.size(f"{RECORDS}{r.id}/record.json") is None)
+    return PublishPlan(store.url, uploads, replaced, unchanged, prunes, tuple(notes), new)
 
 
 def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, keep: int | None = None,
           records: Sequence[BuildRecord] = ()) -> PublishResult:
-    """Carry out a plan: bytes, claims, completion markers, the build record, pruning, index."""
+    """Carry out a plan: bytes, claims, completion markers, the build record, pruning, index.
+    A plan with nothing to do writes nothing: the index stays as it was."""
+    if not (publish_plan.uploads or publish_plan.prunes or publish_plan.records):
+        return PublishResult(unchanged=list(publish_plan.unchanged), notes=list(publish_plan.notes))
     by_name = {w.name: w for w in wheels}
     result = PublishResult(unchanged=list(publish_plan.unchanged), notes=list(publish_plan.notes))
     replaced = {f.filename: f for f in publish_plan.replaced}
@@ -179,7 +186,7 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
                   "tags": sorted(list(t) for f in filenames for t in tags_of(f))}
         store.put(f"{COMPLETE}{project}/{version}/{digest(filenames)[:16]}.json",
                   json.dumps(marker, indent=1).encode(), "application/json")
-    for record in records:  # what the release gate checks the wheels against
+    for record in (r for r in records if r.id in publish_plan.records):  # what the release gate checks
         store.put(f"{RECORDS}{record.id}/record.json", record.to_json().encode(), "application/json")
     pruned: list[IndexedFile] = []
     if keep is not None:

@@ -39,6 +39,9 @@ class TargetRecord:
     sha256: str | None = None
     size: int | None = None
     ccache: dict[str, int] | None = None  # compiler cache hits and misses of the build step
+    built_by: str | None = None  # for a limited-API wheel tested here: the target that built it
+    key: str | None = None  # the input key (inputs.py): equal keys, equal wheels
+    reused_from: str | None = None  # the build whose wheel this target reused, nothing having changed
     steps: list[StepRecord] = field(default_factory=list)
 
 
@@ -70,6 +73,9 @@ class BuildRecord:
     wheelhouse: str | None = None
     libraries: list[LibraryRecord] = field(default_factory=list)
     targets: list[TargetRecord] = field(default_factory=list)
+    matrix: list[str] = field(default_factory=list)  # the CPythons selected: "3.12", "3.14t"
+    source: str | None = None  # the source's identity: git tree hash at the build commit, or a digest
+    matrix_source: str | None = None  # where that selection came from
     pid: int | None = None  # the process that runs the build, while it runs
     host: str | None = None
 

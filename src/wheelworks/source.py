@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import sys
 import tarfile
 import tempfile
 from collections.abc import Mapping
@@ -19,7 +20,13 @@ from pathlib import Path
 from wheelworks.cache import Cache, locked
 from wheelworks.config import ProjectConfig
 from wheelworks.errors import CommandError, SourceError
+from wheelworks.hashes import file_sha256, tree_digest
 from wheelworks.run import run
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 # Local builds must not leak a user's git settings (hooks, signing) into a checkout.
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
@@ -31,6 +38,8 @@ class Checkout:
     tree: Path  # the folder to build: root, or its subdir
     ref: str
     commit: str | None  # full hash; None for a folder or sdist
+    source: str = ""  # what identifies the bytes built: "git-tree:<hash>" of the subdir, or a digest
+    epoch: int | None = None  # the commit's time: SOURCE_DATE_EPOCH for reproducible wheels
 
 
 def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: Mapping[str, str]) -> Checkout:
@@ -41,10 +50,11 @@ def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: M
     if local is not None and local.is_file():
         _unpack_sdist(local, dest)
         root = _single_child(dest)
-        return Checkout(root, _subdir(root, project), project.build_commit, None)
+        return Checkout(root, _subdir(root, project), project.build_commit, None, f"sdist:{file_sha256(local)}")
     if local is not None and not _is_git_root(local, log, env):
         shutil.copytree(local, dest, symlinks=True)
-        return Checkout(dest, _subdir(dest, project), project.build_commit, None)
+        tree = _subdir(dest, project)
+        return Checkout(dest, tree, project.build_commit, None, f"folder:{tree_digest(tree)}")
     mirror = _mirror(repo, cache, log, env)
     commit = _resolve(mirror, repo, project.build_commit, log, env)
     _git(["clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest)], log, env)
@@ -53,7 +63,9 @@ def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: M
         # Relative submodule URLs are relative to the real remote, not to the cache.
         _git(["-C", str(dest), "remote", "set-url", "origin", repo], log, env)
         _git(["-C", str(dest), "submodule", "update", "--init", "--recursive", "--depth", "1"], log, env)
-    return Checkout(dest, _subdir(dest, project), project.build_commit, commit)
+    tree = _git(["-C", str(dest), "rev-parse", f"HEAD:{project.subdir.strip('/')}"], log, env, capture=True).strip()
+    epoch = int(_git(["-C", str(dest), "log", "-1", "--format=%ct", "HEAD"], log, env, capture=True).strip())
+    return Checkout(dest, _subdir(dest, project), project.build_commit, commit, f"git-tree:{tree}", epoch)
 
 
 def _git(args: list[str], log: Path, env: Mapping[str, str], capture: bool = False) -> str:
@@ -154,3 +166,36 @@ def release_commit(project: ProjectConfig, version: str, env: Mapping[str, str])
         except SourceError:
             continue
     return None
+
+
+def requires_python(project: ProjectConfig, cache: Cache, log: Path, env: Mapping[str, str]) -> str | None:
+    """The project's requires-python, read from its pyproject.toml at the build commit
+    (a git repository is read through the cached mirror, without a work tree)."""
+    relative = "/".join(filter(None, [project.subdir.strip("/"), "pyproject.toml"]))
+    repo = project.repo
+    local = Path(repo) if "://" not in repo and not repo.startswith("git@") else None
+    try:
+        if local is not None and local.is_file():
+            with tarfile.open(local) as archive:
+                member = next((m for m in archive.getmembers() if m.name.split("/", 1)[-1] == relative), None)
+                stream = archive.extractfile(member) if member is not None else None
+                text = stream.read().decode() if stream is not None else None
+        elif local is not None and not _is_git_root(local, log, env):
+            path = local / relative
+            text = path.read_text() if path.is_file() else None
+        else:
+            mirror = _mirror(repo, cache, log, env)
+            commit = _resolve(mirror, repo, project.build_commit, log, env)
+            try:
+                text = _git(["-C", str(mirror), "show", f"{commit}:{relative}"], log, env, capture=True)
+            except CommandError:
+                text = None
+    except (OSError, tarfile.TarError, UnicodeDecodeError) as exc:
+        raise SourceError(f"[project] repo: cannot read {relative} of {repo}: {exc}") from None
+    if text is None:
+        return None
+    try:
+        value = tomllib.loads(text).get("project", {}).get("requires-python")
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"{relative} of {repo}: invalid TOML: {exc}") from None
+    return value if isinstance(value, str) else None

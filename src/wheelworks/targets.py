@@ -6,28 +6,54 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from packaging.utils import parse_wheel_filename
 
 from wheelworks.config import Config, ci_resources
 from wheelworks.platforms import Platform
+from wheelworks.pythons import default_matrix, order
 
 
 @dataclass(frozen=True)
 class Target:
-    identifier: str  # e.g. cp312-manylinux_x86_64
-    python: str  # e.g. 3.12
+    identifier: str  # e.g. cp312-manylinux_x86_64, cp314t-manylinux_x86_64
+    python: str  # e.g. 3.12, or 3.14t for a free-threaded build
+
+    @property
+    def free_threaded(self) -> bool:
+        return self.python.endswith("t")
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The CPythons a build is for, and where that list came from."""
+
+    versions: tuple[str, ...]  # "3.12", "3.14t", in order
+    from_config: bool  # [build] python named them; else the data and requires-python chose
+    requires_python: str | None = None
+
+    def describe(self) -> str:
+        if self.from_config:
+            return "[build] python"
+        return f"every supported CPython that requires-python {self.requires_python or '(any)'} admits"
+
+
+def matrix(config: Config, requires_python: str | None, today: date) -> Matrix:
+    if config.build.python is not None:
+        return Matrix(tuple(sorted(config.build.python, key=order)), True)
+    return Matrix(tuple(default_matrix(requires_python, config.build.enable, today)), False, requires_python)
 
 
 def matches(identifier: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(identifier, pattern) for pattern in patterns)
 
 
-def select_targets(config: Config, platform: Platform, only: str | None = None) -> list[Target]:
-    """The targets to build: each configured Python on this platform, less `skip`,
+def select_targets(config: Config, platform: Platform, versions: Matrix, only: str | None = None) -> list[Target]:
+    """The targets to build: each Python of the matrix on this platform, less `skip`,
     narrowed to those matching `only` (cibuildwheel-style globs, space-separated)."""
     targets = []
-    for version in config.build.python:
+    for version in versions.versions:
         identifier = f"cp{version.replace('.', '')}-{platform.tag}"
         if matches(identifier, config.build.skip):
             continue
@@ -43,9 +69,9 @@ def ci_platform(name: str) -> Platform:
     return Platform(os_name, arch, ci_resources()["platforms"][name]["tag"])
 
 
-def platform_targets(config: Config, name: str) -> list[Target]:
+def platform_targets(config: Config, name: str, versions: Matrix) -> list[Target]:
     """The targets a CI platform builds: the config's selection on that platform."""
-    return select_targets(config, ci_platform(name))
+    return select_targets(config, ci_platform(name), versions)
 
 
 def serves(identifier: str, filename: str) -> bool:
@@ -54,7 +80,15 @@ def serves(identifier: str, filename: str) -> bool:
     manylinux2014_x86_64 both serve *-manylinux_x86_64)."""
     python, platform = identifier.split("-", 1)
     family, _, arch = platform.partition("_")
+    interpreter, free_threaded = python.rstrip("t"), python.endswith("t")
     return any(
-        tag.interpreter == python and tag.platform.startswith(family) and tag.platform.endswith(f"_{arch}")
+        _python_serves(tag.interpreter, tag.abi, interpreter, free_threaded)
+        and tag.platform.startswith(family) and tag.platform.endswith(f"_{arch}")
         for tag in parse_wheel_filename(filename)[3]
     )
+
+
+def _python_serves(tag_python: str, abi: str, python: str, free_threaded: bool) -> bool:
+    if abi == "abi3":  # the limited API of cp3X serves every later GIL CPython
+        return not free_threaded and int(tag_python[3:]) <= int(python[3:])
+    return tag_python == python and abi.endswith("t") == free_threaded

@@ -28,7 +28,7 @@ def _build(config: Path, cache: Path, *extra: str):
 def test_uv_frontend_and_ccache_make_a_rebuild_hit(make_config, pythons, tmp_path):
     config = make_config(build=UV_BUILD.format(pythons=pythons[-1:]))
     cold = _build(config, tmp_path / "cache")
-    warm = _build(config, tmp_path / "cache")
+    warm = _build(config, tmp_path / "cache", "--rebuild")  # nothing changed: only --rebuild compiles again
     assert cold.targets[0].ccache == {"hits": 0, "misses": 1}
     assert warm.targets[0].ccache == {"hits": 1, "misses": 0}
     assert warm.libraries[0].cached and not cold.libraries[0].cached
@@ -41,7 +41,7 @@ def test_uv_frontend_and_ccache_make_a_rebuild_hit(make_config, pythons, tmp_pat
 def test_parallel_targets_give_what_a_serial_run_gives(make_config, pythons, tmp_path):
     config = make_config(build=UV_BUILD.format(pythons=pythons))
     serial = _build(config, tmp_path / "cache", "-j", "1")
-    parallel = _build(config, tmp_path / "cache", "-j", str(len(pythons)))
+    parallel = _build(config, tmp_path / "cache", "-j", str(len(pythons)), "--rebuild")
 
     def shape(record):
         out = []
@@ -51,6 +51,7 @@ def test_parallel_targets_give_what_a_serial_run_gives(make_config, pythons, tmp
         return out
 
     assert shape(serial) == shape(parallel)
+    assert [t.sha256 for t in serial.targets] == [t.sha256 for t in parallel.targets]  # byte for byte
     store = Records(config.parent / "builds")
     for target in parallel.targets:  # each target's log is its own
         log = (store.folder(parallel.id) / "logs" / target.identifier / "build.log").read_text()

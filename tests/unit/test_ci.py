@@ -6,6 +6,7 @@ import fnmatch
 import json
 import re
 import textwrap
+from datetime import date
 import shutil
 import subprocess
 import sysconfig
@@ -16,7 +17,7 @@ import yaml
 
 from wheelworks import ci, cli
 from wheelworks.config import ci_resources, load
-from wheelworks.targets import platform_targets
+from wheelworks.targets import matrix, platform_targets
 
 SHA = {name: f"{i:x}" * 40 for i, name in enumerate(ci_resources()["actions"], start=1)}
 ALL = list(ci_resources()["platforms"])
@@ -48,6 +49,14 @@ CONFIGS = {
         pins = {{ {", ".join(f'"{a}" = "{s} # v9"' for a, s in SHA.items())}, "quay.io/pypa/manylinux_2_28_x86_64" = "sha256:{'ab' * 32}" }}
     """,
 }
+
+
+def _versions(config):
+    return matrix(config, None, date.today())
+
+
+def _wheels(config, root: Path) -> str:
+    return ci.wheels_workflow(config, root, _versions(config))
 
 
 def _actionlint(*paths: Path) -> list[str]:
@@ -84,7 +93,7 @@ def _write(config_path: Path, folder: Path) -> list[Path]:
     config = load(config_path, {})
     workflows = folder / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / "wheels.yml").write_text(ci.wheels_workflow(config, folder))
+    (workflows / "wheels.yml").write_text(_wheels(config, folder))
     (workflows / "release.yml").write_text(ci.release_workflow(config, folder))
     return [workflows / "wheels.yml", workflows / "release.yml"]
 
@@ -146,7 +155,7 @@ def test_pinned_installs_reach_the_install_step(make_config, tmp_path):
     ]:
         path = make_config()
         path.write_text(path.read_text() + f"\n[ci]\ninstall = {install!r}\n")
-        text = ci.wheels_workflow(load(path, {}), tmp_path)
+        text = _wheels(load(path, {}), tmp_path)
         assert expected in text and "wheelworks[s3" not in text.split("pip install")[-1].split("\n")[0]
 
 
@@ -164,10 +173,10 @@ def _check_hygiene(workflow: dict, text: str) -> None:
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_every_selected_target_is_in_the_matrix_exactly_once(make_config, name, tmp_path):
     config = load(_config(make_config, name), {})
-    workflow = _load(ci.wheels_workflow(config, tmp_path))
+    workflow = _load(_wheels(config, tmp_path))
     selectors = [e["selector"] for job in workflow["jobs"].values()
                  for e in job.get("strategy", {}).get("matrix", {}).get("include", [])]
-    targets = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p)]
+    targets = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p, _versions(config))]
     assert targets
     for identifier in targets:
         assert sum(fnmatch.fnmatchcase(identifier, s) for s in selectors) == 1, identifier
@@ -175,11 +184,11 @@ def test_every_selected_target_is_in_the_matrix_exactly_once(make_config, name, 
 
 
 def test_triggers_follow_the_containers(make_config, tmp_path):
-    nightly_and_release = _load(ci.wheels_workflow(load(_config(make_config, "all-platforms"), {}), tmp_path))
+    nightly_and_release = _load(_wheels(load(_config(make_config, "all-platforms"), {}), tmp_path))
     assert nightly_and_release["on"]["schedule"] == [{"cron": "0 4 * * 1"}]
     assert nightly_and_release["on"]["push"] == {"branches": ["v*"]}
     assert "build-commit" in nightly_and_release["on"]["workflow_dispatch"]["inputs"]
-    release_only = _load(ci.wheels_workflow(load(_config(make_config, "release-branch-only"), {}), tmp_path))
+    release_only = _load(_wheels(load(_config(make_config, "release-branch-only"), {}), tmp_path))
     assert "schedule" not in release_only["on"]
     assert release_only["on"]["push"] == {"branches": ["maintenance/*", "v*"]}
 
@@ -198,7 +207,7 @@ def test_pins_and_the_release_workflow(make_config, tmp_path):
     scripts = [s.get("run", "") for s in token["jobs"]["upload"]["steps"]]
     assert any("--require-hashes" in run for run in scripts)
     assert not any(re.search(r"pip install (?!--require-hashes)", run) for run in scripts)
-    wheels = ci.wheels_workflow(config, tmp_path)
+    wheels = _wheels(config, tmp_path)
     assert re.search(r"image: quay.io/pypa/manylinux_2_28_x86_64@sha256:(ab){32}", wheels)
 
 
@@ -209,3 +218,22 @@ def test_this_repositorys_own_workflow_is_current():
     jobs = _load(own.read_text())["jobs"]
     assert {"macos-15", "windows-2025"} <= set(jobs["unit"]["strategy"]["matrix"]["os"])
     assert jobs["full"]["steps"][-1]["run"].strip() == ".ci/run"
+
+
+def test_generated_ci_installs_today_s_matrix(make_config, tmp_path):
+    """requires-python >= 3.11 and free-threading enabled: every macOS and Windows job
+    installs 3.11-3.15 and 3.13t-3.15t, and the linter accepts the result."""
+    path = make_config(build='[build]\nenable = ["free-threaded"]\n')
+    path.write_text(path.read_text() + '\n[ci]\nplatforms = ["linux-x86_64", "macos-arm64", "windows-AMD64"]\n')
+    config = load(path, {})
+    versions = matrix(config, ">=3.11", date(2026, 11, 25))
+    text = ci.wheels_workflow(config, tmp_path, versions)
+    workflow = _load(text)
+    for job in ("macos", "windows"):
+        setup = next(s for s in workflow["jobs"][job]["steps"] if s.get("uses", "").startswith("actions/setup-python"))
+        assert setup["with"]["python-version"].split() == ["3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t",
+                                                          "3.15", "3.15t", "3.12"]
+    targets = [t.identifier for t in platform_targets(config, "linux-x86_64", versions)]
+    assert "cp314t-manylinux_x86_64" in targets and "cp311-manylinux_x86_64" in targets
+    (tmp_path / "w.yml").write_text(text)
+    assert _actionlint(tmp_path / "w.yml") == []

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
+
 from pathlib import Path
 
 import pytest
 
 from wheelworks.config import load
-from wheelworks.targets import select_targets
+from wheelworks.targets import matrix, select_targets
 from wheelworks.errors import ConfigError
 from wheelworks.platforms import Platform
 
@@ -27,7 +29,7 @@ def test_defaults_and_relative_paths(tmp_path):
     config = _load(tmp_path, BASE)
     assert config.project.repo == str(tmp_path / "src")
     assert config.project.build_commit == "HEAD"
-    assert config.build.python == ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+    assert config.build.python is None and config.build.enable == ()  # the matrix comes from the data
     assert config.libraries == ()
 
 
@@ -92,6 +94,6 @@ def test_libraries_are_ordered_and_cycles_refused(tmp_path):
 
 def test_select_targets(tmp_path):
     config = _load(tmp_path, BASE + '[build]\npython = ["3.8", "3.12", "3.13"]\nskip = "cp38-*"\n')
-    assert [t.identifier for t in select_targets(config, LINUX)] == ["cp312-manylinux_x86_64", "cp313-manylinux_x86_64"]
-    assert [t.python for t in select_targets(config, LINUX, "cp313-*")] == ["3.13"]
-    assert select_targets(config, LINUX, "*-macosx_*") == []
+    assert [t.identifier for t in select_targets(config, LINUX, matrix(config, None, date.today()))] == ["cp312-manylinux_x86_64", "cp313-manylinux_x86_64"]
+    assert [t.python for t in select_targets(config, LINUX, matrix(config, None, date.today()), "cp313-*")] == ["3.13"]
+    assert select_targets(config, LINUX, matrix(config, None, date.today()), "*-macosx_*") == []

@@ -1,0 +1,106 @@
+"""Incremental nightlies: unchanged inputs reuse the wheel, any changed input rebuilds,
+two cold builds give the same bytes, and an unchanged nightly publishes nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import _git
+from wheelworks import cli, watch
+from wheelworks.config import load
+from wheelworks.containers.local import LocalStore
+from wheelworks.pipeline import BuildOptions
+from wheelworks.records import Records
+
+pytestmark = pytest.mark.slow
+
+
+def _build(config: Path, cache: Path, *extra: str):
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(cache), *extra]) == 0
+    return Records(config.parent / "builds").load("latest")
+
+
+def _steps(record) -> list[list[str]]:
+    return [[s.name for s in t.steps] for t in record.targets]
+
+
+def test_an_unchanged_build_reuses_every_wheel(make_config, pythons, tmp_path):
+    config = make_config(build=f"[build]\npython = {pythons[-2:]!r}\n")
+    first = _build(config, tmp_path / "cache")
+    start = time.monotonic()
+    second = _build(config, tmp_path / "cache")
+    assert time.monotonic() - start < 15
+    assert _steps(second) == [["reused"], ["reused"]]
+    assert [t.reused_from for t in second.targets] == [first.id, first.id]
+    assert [t.sha256 for t in second.targets] == [t.sha256 for t in first.targets]
+    assert [t.key for t in second.targets] == [t.key for t in first.targets]
+    logs = Records(config.parent / "builds").folder(second.id) / "logs"
+    assert not list(logs.rglob("build.log"))  # no build, repair or test ran
+
+    forced = _build(config, tmp_path / "cache", "--rebuild")
+    assert all("build" in steps for steps in _steps(forced))
+    # A wheel that is gone, or changed, is not reused.
+    (Path(forced.wheelhouse) / forced.targets[0].wheel).write_bytes(b"not the wheel")
+    again = _build(config, tmp_path / "cache")
+    assert _steps(again)[0][0] == "build" and _steps(again)[1] == ["reused"]
+
+
+@pytest.mark.parametrize("change", ["commit", "recipe", "environment", "interpreter"])
+def test_each_kind_of_input_rebuilds(make_config, pythons, pytally_repo, tmp_path, change):
+    repo = Path(shutil.copytree(pytally_repo, tmp_path / "repo"))
+    config = make_config(build=f'[build]\npython = {pythons[-1:]!r}\nenvironment = {{ SALT = "1" }}\n')
+    config.write_text(config.read_text().replace(str(pytally_repo), str(repo)))
+    first = _build(config, tmp_path / "cache")
+    if change == "commit":
+        (repo / "README").write_text("a new commit\n")
+        _git(repo, "add", "README")
+        _git(repo, "commit", "-q", "-m", "new")
+    elif change == "recipe":
+        config.write_text(config.read_text().replace('system = "cmake"', 'system = "cmake"\nargs = ["-DX=1"]'))
+    elif change == "environment":
+        config.write_text(config.read_text().replace('SALT = "1"', 'SALT = "2"'))
+    else:  # the same CPython through another path (a venv's) is another interpreter
+        venv = tmp_path / "venv"
+        python = Path(first.targets[0].interpreter)
+        subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
+        config.write_text(config.read_text().replace("[build]", f'[build]\ninterpreters = ["{venv}/bin/python"]'))
+    second = _build(config, tmp_path / "cache")
+    assert _steps(second)[0][0] == "build", change
+    assert second.targets[0].key != first.targets[0].key
+
+
+def test_two_cold_builds_give_byte_identical_wheels(make_config, pythons, tmp_path):
+    shas = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        config = make_config(build=f"[build]\npython = {pythons[-1:]!r}\n")
+        moved = shutil.move(str(config), folder / "wheelworks.toml")
+        shas.append(_build(Path(moved), folder / "cache").targets[0].sha256)  # empty caches, other folders
+    assert shas[0] == shas[1]
+
+
+def test_a_nightly_with_nothing_new_builds_and_publishes_nothing(make_config, pythons, tmp_path, monkeypatch):
+    config_path = make_config(build=f"[build]\npython = {pythons[-1:]!r}\n")
+    config = load(config_path, {})
+    options = BuildOptions(wheelhouse=tmp_path / "wheelhouse", builds_dir=tmp_path / "builds",
+                           cache_dir=tmp_path / "cache", jobs=1, env=dict(os.environ))
+    first = watch.check(config, options, "* * * * *", time.time())
+    assert first.ok and first.published == 1
+    store = LocalStore(tmp_path / "containers" / "nightly")
+    writes: list[str] = []
+    put, delete = LocalStore.put, LocalStore.delete
+    monkeypatch.setattr(LocalStore, "put", lambda self, key, *a, **k: (writes.append(key), put(self, key, *a, **k))[1])
+    monkeypatch.setattr(LocalStore, "delete", lambda self, key: (writes.append(key), delete(self, key))[1])
+    before = {p: p.stat().st_mtime_ns for p in store.root.rglob("*") if p.is_file()}
+    tick = watch.check(config, options, "* * * * *", time.time() + 120)  # a cron tick, no new commit
+    assert tick.reason == "schedule" and tick.ok and tick.published == 0
+    assert [[s.name for s in t.steps] for t in tick.record.targets] == [["reused"]]
+    assert writes == []  # not one byte written to the container
+    assert {p: p.stat().st_mtime_ns for p in store.root.rglob("*") if p.is_file()} == before
