@@ -40,7 +40,7 @@ elif action == "serve":
     server = make_server(store, 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    key = next(k for k in store.list("files/"))
+    key = next(k for k in store.list("files/") if k.endswith(".whl"))
     def fetch():
         with urllib.request.urlopen(base + key) as response:
             while response.read(1 << 20):

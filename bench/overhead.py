@@ -1,16 +1,19 @@
-"""How much does wheelworks add to the bare work of building wheels? Prints a table.
+"""How much does wheelworks add to the best by-hand path, and what does it save? Prints a table.
 
 For every CPython 3.8-3.13 on the machine, the fixture project (a C extension linking
-libtally) is built three ways, in one run:
+libtally) is built, in one run:
 
-  (a) the bare baseline: per interpreter, by hand and serially, `python -m build --wheel`,
-      `auditwheel repair`, a fresh venv with the wheel installed, and the test command
-      (each interpreter's venv with `build` in it is made beforehand, untimed, and libtally
-      is built once by hand, untimed);
+  (a) by hand, as a careful maintainer would, serially, every step timed, uv's cache warm:
+      per interpreter `uv build --wheel`, `auditwheel repair`, `uv venv`, `uv pip install`
+      and the test command (libtally is built once by hand, untimed);
   (b) `wheelworks build -j 1` with an empty wheelworks cache;
-  (c) `wheelworks build -j N` again, its cache now full.
+  (c) `wheelworks build -j 2 --rebuild`: everything again, the cache warm (ccache hits);
+  (d) `wheelworks build -j 2` on the same commit: nothing changed;
+  (e) the same after a commit that changes one Python file;
+  (f) the same after a commit that changes the C file (ccache hits for the rest).
 
-Run it from the repository's root:  .venv/bin/python bench/overhead.py [--frontend uv] [-j N]
+Run it from the repository's root on a quiet machine (compare only ratios of one run):
+    .venv/bin/python bench/overhead.py [--frontend uv]
 """
 
 from __future__ import annotations
@@ -46,38 +49,43 @@ def timed(action) -> float:
 
 
 def baseline(pythons: dict, work: Path, repo: Path) -> float:
-    """(a): the four commands per interpreter, run by hand."""
+    """(a): the by-hand steps per interpreter, with uv; a first untimed round warms uv's cache."""
     prefix = work / "prefix"
     sh("cmake", "-S", fixtures.FIXTURES / "libtally", "-B", work / "lib-build", f"-DCMAKE_INSTALL_PREFIX={prefix}",
        "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_INSTALL_LIBDIR=lib")
     sh("cmake", "--build", work / "lib-build")
     sh("cmake", "--install", work / "lib-build")
-    for version, interpreter in pythons.items():  # untimed preparation
-        sh(interpreter.path, "-m", "venv", work / f"tools-{version}")
-        sh(work / f"tools-{version}" / "bin" / "python", "-m", "pip", "install", "build")
     env = {**os.environ, "CPATH": str(prefix / "include"), "LIBRARY_PATH": str(prefix / "lib")}
     clean = {k: v for k, v in os.environ.items() if k not in ("CPATH", "LIBRARY_PATH", "LD_LIBRARY_PATH")}
+    uv = SCRIPTS / "uv"
 
-    def run_all() -> None:
+    def run_all(round_: str) -> None:
         for version, interpreter in pythons.items():
-            out = work / f"baseline-{version}"
+            out = work / f"baseline-{round_}-{version}"
             source = shutil.copytree(repo, out / "src")
-            sh(work / f"tools-{version}" / "bin" / "python", "-m", "build", "--wheel", "--outdir", out / "dist", source, env=env)
+            sh(uv, "build", "--wheel", "--python", interpreter.path, "--out-dir", out / "dist", source, env=env)
             (wheel,) = (out / "dist").glob("*.whl")
             sh(SCRIPTS / "auditwheel", "repair", "-w", out / "wheelhouse", wheel,
                env={**env, "LD_LIBRARY_PATH": str(prefix / "lib"), "PATH": f"{SCRIPTS}:{env['PATH']}"})
             (repaired,) = (out / "wheelhouse").glob("*.whl")
-            sh(interpreter.path, "-m", "venv", out / "venv")
-            sh(out / "venv" / "bin" / "python", "-m", "pip", "install", repaired, env=clean)
+            sh(uv, "venv", "--quiet", "--python", interpreter.path, out / "venv", env=clean)
+            sh(uv, "pip", "install", "--quiet", "--python", out / "venv" / "bin" / "python", repaired, env=clean)
             (out / "cwd").mkdir()
             sh(out / "venv" / "bin" / "python", "-c", TEST, cwd=out / "cwd", env=clean)
 
-    return timed(run_all)
+    run_all("warm-up")
+    return timed(lambda: run_all("timed"))
 
 
-def wheelworks(config: Path, cache: Path, jobs: int) -> tuple[float, dict]:
+def _commit(repo: Path, path: str, text: str) -> None:
+    file = repo / path
+    file.write_text(file.read_text() + text)
+    fixtures._git(repo, "commit", "-q", "-am", f"change {path}")
+
+
+def wheelworks(config: Path, cache: Path, jobs: int, *extra: str) -> tuple[float, dict]:
     seconds = timed(lambda: sh(sys.executable, "-m", "wheelworks", "build", "--config", config,
-                               "--cache-dir", cache, "-j", jobs))
+                               "--cache-dir", cache, "-j", jobs, *extra))
     builds = sorted((config.parent / "builds").glob("*/record.json"))
     return seconds, json.loads(builds[-1].read_text())
 
@@ -85,7 +93,6 @@ def wheelworks(config: Path, cache: Path, jobs: int) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frontend", default="build[uv]", choices=["build", "build[uv]", "uv"])
-    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
     found = interpreters.discover(VERSIONS, (), os.environ, platforms.native().os)
@@ -103,25 +110,36 @@ def main() -> None:
             f'sha256 = "{sha256}"\nsystem = "cmake"\n\n[test]\ncommand = "python -c \'{TEST}\'"\n'
         )
         a = baseline(pythons, work, repo)
-        b, cold = wheelworks(config, work / "cache", 1)
-        c, warm = wheelworks(config, work / "cache", args.jobs)
+        runs = {"b": wheelworks(config, work / "cache", 1)}
+        runs["c"] = wheelworks(config, work / "cache", 2, "--rebuild")
+        runs["d"] = wheelworks(config, work / "cache", 2)
+        _commit(repo, "src/pytally/__init__.py", "\n# a changed Python file\n")
+        runs["e"] = wheelworks(config, work / "cache", 2)
+        _commit(repo, "src/_tally.c", "\n/* a changed C file */\n")
+        runs["f"] = wheelworks(config, work / "cache", 2)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     def hits(record: dict) -> str:
         counts = [t["ccache"] for t in record["targets"] if t.get("ccache")]
-        return f"{sum(x['hits'] for x in counts)} hits / {sum(x['misses'] for x in counts)} misses" if counts else "off"
+        reused = sum(bool(t.get("reused_from")) for t in record["targets"])
+        cache = f"{sum(x['hits'] for x in counts)} hits / {sum(x['misses'] for x in counts)} misses" if counts else "-"
+        return f"{cache}, {reused} of {len(record['targets'])} reused"
 
-    print(f"pythons: {' '.join(pythons)}   frontend: {args.frontend}   jobs for (c): {args.jobs}   cpus: {os.cpu_count()}")
+    labels = {
+        "b": "`wheelworks build -j 1`, cold cache",
+        "c": "`wheelworks build -j 2 --rebuild`, warm cache",
+        "d": "`wheelworks build -j 2`, same commit (nothing changed)",
+        "e": "`wheelworks build -j 2`, one Python file changed",
+        "f": "`wheelworks build -j 2`, the C file changed",
+    }
+    print(f"pythons: {' '.join(pythons)}   frontend: {args.frontend}   cpus: {os.cpu_count()}")
     print()
-    print("| run | seconds | ratio to (a) | compiler cache |")
+    print("| run | seconds | ratio to (a) | compiler cache, reuse |")
     print("|---|---:|---:|---|")
-    print(f"| (a) baseline: build + auditwheel + venv + test, by hand, serial | {a:.1f} | 1.00 | - |")
-    print(f"| (b) `wheelworks build -j 1`, cold cache | {b:.1f} | {b / a:.2f} | {hits(cold)} |")
-    print(f"| (c) `wheelworks build -j {args.jobs}`, warm cache | {c:.1f} | {c / a:.2f} | {hits(warm)} |")
-    print()
-    lib_cold, lib_warm = cold["libraries"][0], warm["libraries"][0]
-    print(f"libtally: built in {lib_cold['seconds']:.2f} s cold, {lib_warm['seconds']:.3f} s cached (cached: {lib_warm['cached']})")
+    print(f"| (a) by hand: uv build + auditwheel + uv venv + uv pip install + test, serial, uv cache warm | {a:.1f} | 1.00 | - |")
+    for key, (seconds, record) in runs.items():
+        print(f"| ({key}) {labels[key]} | {seconds:.1f} | {seconds / a:.2f} | {hits(record)} |")
 
 
 if __name__ == "__main__":

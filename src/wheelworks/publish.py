@@ -12,6 +12,7 @@ wheels are never lost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -93,6 +94,7 @@ def describe(wheel: Path) -> IndexedFile:
     except InvalidWheelFilename as exc:
         raise ContainerError(f"{wheel}: not a wheel file name ({exc})") from None
     sha256 = file_sha256(wheel)
+    metadata = core_metadata(wheel)
     return IndexedFile(
         filename=wheel.name,
         project=canonicalize_name(name),
@@ -100,17 +102,19 @@ def describe(wheel: Path) -> IndexedFile:
         path=file_key(sha256, wheel.name),
         sha256=sha256,
         size=wheel.stat().st_size,
-        requires_python=_requires_python(wheel),
+        requires_python=HeaderParser().parsestr(metadata.decode("utf-8", "replace")).get("Requires-Python"),
         uploaded=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        metadata_sha256=hashlib.sha256(metadata).hexdigest(),
     )
 
 
-def _requires_python(wheel: Path) -> str | None:
+def core_metadata(wheel: Path) -> bytes:
+    """The wheel's .dist-info/METADATA, served beside it as <wheel>.metadata (PEP 658)."""
     try:
         with zipfile.ZipFile(wheel) as zf:
             name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
-            return HeaderParser().parsestr(zf.read(name).decode("utf-8")).get("Requires-Python")
-    except (zipfile.BadZipFile, StopIteration, OSError, UnicodeDecodeError) as exc:
+            return zf.read(name)
+    except (zipfile.BadZipFile, StopIteration, OSError) as exc:
         raise ContainerError(f"{wheel}: not a readable wheel ({exc})") from None
 
 
@@ -171,6 +175,9 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
     replaced = {f.filename: f for f in publish_plan.replaced}
     for f in publish_plan.uploads:
         store.put(f.path, by_name[f.filename], "application/octet-stream", sha256=f.sha256)
+        if f.metadata_sha256:  # before the claim: an indexed file's metadata is always there
+            store.put(f.path + ".metadata", core_metadata(by_name[f.filename]), "text/plain",
+                      sha256=f.metadata_sha256)
         old = replaced.get(f.filename)
         if not store.put(claim_key(f.filename), _encode(f), "application/json", if_absent=old is None):
             raced = _claim(store, f.filename)
@@ -199,8 +206,9 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
                 store.delete(claim_key(f.filename))
     result.pruned = sorted(f.filename for f in pruned)
     rebuild_index(store)  # the pages stop linking replaced and pruned files before their bytes go
-    for path in [*(f.path for f in publish_plan.replaced), *(f.path for f in pruned)]:
-        store.delete(path)
+    for f in [*publish_plan.replaced, *pruned]:
+        store.delete(f.path)
+        store.delete(f.path + ".metadata")
     return result
 
 
@@ -341,7 +349,7 @@ def sweep(store: Store, now: float, grace: float = ORPHAN_GRACE) -> list[str]:
     claims, partial = _claims(store, listing)
     if partial:
         return []
-    named = {f.path for f in claims}
+    named = {f.path for f in claims} | {f.path + ".metadata" for f in claims}
     candidates = [k for k in listing if k.startswith(FILES) and k not in named] + list(store.list(SCRATCH))
     removed = []
     for key in sorted(candidates):
@@ -354,8 +362,9 @@ def sweep(store: Store, now: float, grace: float = ORPHAN_GRACE) -> list[str]:
 
 def _claim_free(store: Store, key: str) -> bool:
     """No claim names ``key`` now (one may have appeared since the listing)."""
-    claim = _claim(store, key.rsplit("/", 1)[-1])
-    return claim is None or claim.path != key
+    wheel_key = key.removesuffix(".metadata")
+    claim = _claim(store, wheel_key.rsplit("/", 1)[-1])
+    return claim is None or claim.path != wheel_key
 
 
 def record_wheels(record: BuildRecord) -> list[Path]:

@@ -59,7 +59,8 @@ def test_republish_is_a_no_op_and_a_different_file_needs_overwrite(store, tmp_pa
     assert publish(store, [other], overwrite=True).uploaded == [other.name]
     with serving(store) as base:
         assert check_index(base)[other.name] == hashlib.sha256(other.read_bytes()).hexdigest()
-    assert [k for k in store.list("files/")] == [f"files/{hashlib.sha256(other.read_bytes()).hexdigest()[:16]}/{other.name}"]
+    key = f"files/{hashlib.sha256(other.read_bytes()).hexdigest()[:16]}/{other.name}"
+    assert sorted(store.list("files/")) == [key, key + ".metadata"]  # the replaced file and its metadata are gone
 
 
 def test_pruning_keeps_the_newest_versions(store, tmp_path):
@@ -69,7 +70,7 @@ def test_pruning_keeps_the_newest_versions(store, tmp_path):
     assert result.pruned == ["pytally-1.1-py3-none-any.whl"]
     with serving(store) as base:
         assert sorted(check_index(base)) == [f"pytally-{v}-py3-none-any.whl" for v in ("1.2", "2.0", "2.0.dev1")]
-    assert len(store.list("files/")) == 3  # pruned bytes are gone too
+    assert len(store.list("files/")) == 6  # pruned bytes (and their .metadata) are gone too
 
     # An older version published late would be pruned at once: it is refused, and nothing is written.
     before = store.list()

@@ -113,4 +113,4 @@ def test_publish_sweeps_what_killed_publishers_left(tmp_path):
     removed = sweep(store, time.time())
     assert sorted(removed) == sorted([file_key(sha, orphan.name), SCRATCH + "tmpabc123"])
     assert store.size(file_key(fresh_sha, fresh.name)) is not None  # within the grace period: kept
-    assert store.get(claim_key(kept.name)) is not None and len(store.list("files/")) == 2
+    assert store.get(claim_key(kept.name)) is not None and len(store.list("files/")) == 3  # kept (and its .metadata), fresh

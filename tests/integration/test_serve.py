@@ -64,7 +64,7 @@ def test_project_page_without_slash_redirects(served):
 
 def test_files_stream_with_length_and_ranges(served):
     base, store, wheel = served
-    (key,) = store.list("files/")
+    (key,) = [k for k in store.list("files/") if k.endswith(".whl")]
     data = wheel.read_bytes()
     whole = _get(base, "/" + key)
     assert whole.status == 200 and int(whole.getheader("Content-Length")) == len(data) and whole.body == data
@@ -119,3 +119,42 @@ def test_bad_command_line_values_are_one_line(tmp_path, capsys):
         assert "argument -j/--jobs" in capsys.readouterr().err
 
 
+
+
+def test_pip_and_uv_resolve_from_metadata_without_downloading_wheels(tmp_path):
+    """PEP 658/714: the container serves each wheel's METADATA, and resolvers use it."""
+    import json
+    import subprocess
+    import sys
+    import threading
+
+    from tests.helpers import pip_env
+    from wheelworks.serve import make_server
+
+    store = LocalStore(tmp_path / "c")
+    publish(store, [make_wheel(tmp_path / "w", "pytally", v, padding=1000) for v in ("1.0", "1.1")])
+    page = json.loads(store.get("simple/pytally/index.json"))
+    assert all(f["core-metadata"]["sha256"] for f in page["files"]) and page["versions"] == ["1.0", "1.1"]
+    assert 'data-core-metadata="sha256=' in store.get("simple/pytally/index.html").decode()
+
+    requests: list[str] = []
+    server = make_server(store, 0, log=requests.append)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    index = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    try:
+        # The test environment's pip (the Makefile keeps it current); --dry-run installs nothing.
+        subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
+                        "--no-cache-dir", "--index-url", index, "pytally"], check=True, env=pip_env(),
+                       capture_output=True)
+        pip_requests, requests[:] = list(requests), []
+        (tmp_path / "in.txt").write_text("pytally\n")
+        uv = Path(sys.executable).parent / "uv"
+        subprocess.run([str(uv), "pip", "compile", "--no-cache", "--index-url", index, str(tmp_path / "in.txt")],
+                       check=True, capture_output=True, env={**pip_env(), "UV_NO_CONFIG": "1"})
+        uv_requests = list(requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+    for seen in (pip_requests, uv_requests):
+        assert any(".whl.metadata " in r for r in seen), seen
+        assert not any(r.split()[1].endswith(".whl") for r in seen), seen  # no wheel downloaded to choose

@@ -39,7 +39,7 @@ def _config(make_config, repo: Path, pythons: list[str], test: str = "import pyt
 
 
 def _nightly(config_path: Path) -> list[str]:
-    return sorted(k.rsplit("/", 1)[1] for k in LocalStore(config_path.parent / "containers" / "nightly").list("files/"))
+    return sorted(k.rsplit("/", 1)[1] for k in LocalStore(config_path.parent / "containers" / "nightly").list("files/") if k.endswith(".whl"))
 
 
 def test_once_builds_new_commits_and_cron_ticks_only(make_config, repo, pythons, cache_dir, capsys):

@@ -25,6 +25,7 @@ class IndexedFile:
     size: int
     requires_python: str | None
     uploaded: str  # ISO 8601, UTC
+    metadata_sha256: str | None = None  # of <path>.metadata, the wheel's METADATA (PEP 658)
 
 
 def _page(title: str, body: Sequence[str]) -> str:
@@ -39,7 +40,11 @@ def project_html(project: str, files: Sequence[IndexedFile]) -> str:
     links = []
     for f in sorted(files, key=lambda f: f.filename):
         requires = f' data-requires-python="{escape(f.requires_python)}"' if f.requires_python else ""
-        links.append(f'<a href="../../{escape(f.path)}#sha256={f.sha256}"{requires}>{escape(f.filename)}</a><br>')
+        metadata = ""
+        if f.metadata_sha256:  # PEP 714's name, and PEP 658's for older pips
+            metadata = (f' data-core-metadata="sha256={f.metadata_sha256}"'
+                        f' data-dist-info-metadata="sha256={f.metadata_sha256}"')
+        links.append(f'<a href="../../{escape(f.path)}#sha256={f.sha256}"{requires}{metadata}>{escape(f.filename)}</a><br>')
     return _page(f"Links for {project}", links)
 
 
@@ -49,20 +54,25 @@ def project_json(project: str, files: Sequence[IndexedFile]) -> str:
             "meta": {"api-version": API_VERSION},
             "name": project,
             "versions": sorted({f.version for f in files}),
-            "files": [
-                {
-                    "filename": f.filename,
-                    "url": f"../../{f.path}",
-                    "hashes": {"sha256": f.sha256},
-                    "requires-python": f.requires_python,
-                    "size": f.size,
-                    "upload-time": f.uploaded,
-                }
-                for f in sorted(files, key=lambda f: f.filename)
-            ],
+            "files": [_json_file(f) for f in sorted(files, key=lambda f: f.filename)],
         },
         indent=1,
     )
+
+
+def _json_file(f: IndexedFile) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "filename": f.filename,
+        "url": f"../../{f.path}",
+        "hashes": {"sha256": f.sha256},
+        "requires-python": f.requires_python,
+        "size": f.size,  # PEP 700
+        "upload-time": f.uploaded,
+    }
+    if f.metadata_sha256:
+        entry["core-metadata"] = {"sha256": f.metadata_sha256}  # PEP 714
+        entry["dist-info-metadata"] = {"sha256": f.metadata_sha256}  # PEP 691 as pips before 23.x read it
+    return entry
 
 
 def root_html(projects: Sequence[str]) -> str:
