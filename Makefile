@@ -1,10 +1,11 @@
 # `make example` builds the bundled example's wheels; `make test` runs the test suite.
-# Both first make .venv (with wheelworks and its test tools) if it is missing or stale.
+# Both first make .venv (with wheelworks and its test tools) if it is missing or stale;
+# `make test` also installs the Debian packages the tests need (scripts/system-packages.sh).
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup example test
+.PHONY: setup system example test
 
 setup: $(VENV)/.installed
 
@@ -14,8 +15,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+system:
+	./scripts/system-packages.sh
+
 example: setup
 	$(BIN)/wheelworks build --config example/wheelworks.toml
 
-test: setup
+test: setup system
 	$(BIN)/python -m pytest

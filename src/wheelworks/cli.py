@@ -21,8 +21,9 @@ from wheelworks.containers import open_container, open_store
 from wheelworks.errors import ContainerError, WheelworksError
 from wheelworks.cache import Cache
 from wheelworks.pipeline import BuildOptions, build_matrix, build_wheels
-from wheelworks.progress import PlainReporter, reporter_for
+from wheelworks.progress import LiveReporter, PlainReporter, reporter_for, summary_table
 from wheelworks.publish import publish_build, record_wheels
+from wheelworks.report import write_report
 from wheelworks.release import PLATFORMS, UploadTarget, release
 from wheelworks.containers.client import ContainerIndex, open_index
 from wheelworks.source import release_commit
@@ -162,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     cache_dir(p)
     p.set_defaults(func=_cache)
 
+    p = sub.add_parser("report", help="write the builds dashboard: static HTML pages of the last builds")
+    common(p)
+    p.add_argument("--output", type=Path, help="default: report/ beside the config")
+    p.add_argument("--last", type=_positive, default=30, help="how many builds the overview shows (default: 30)")
+    p.set_defaults(func=_report)
+
     p = sub.add_parser("builds", help="list build records")
     common(p)
     p.set_defaults(func=_builds)
@@ -218,7 +225,11 @@ def _build(args: argparse.Namespace) -> int:
     if args.list:
         _list(config, options)
         return 0
-    record = build_wheels(config, options, reporter_for(sys.stderr))
+    reporter = reporter_for(sys.stderr, env)
+    with reporter:
+        record = build_wheels(config, options, reporter)
+    if isinstance(reporter, LiveReporter):
+        reporter.console.print(summary_table(record))
     _summary(record, Records(options.builds_dir))
     return 0 if record.status == "ok" else 1
 
@@ -291,14 +302,17 @@ def _publish(args: argparse.Namespace) -> None:
     if args.source and Path(args.source).is_dir():
         wheels = sorted(Path(args.source).glob("*.whl"))
         ref = args.ref or config.project.build_commit
+        builds = Records(Path(args.source).parent / "builds")  # a CI artifact: wheelhouse/ beside builds/
         records = _records_of(Path(args.source), wheels)
     else:
-        record = Records(_builds_dir(args)).load(args.source or "latest")
+        builds = Records(_builds_dir(args))
+        record = builds.load(args.source or "latest")
         wheels, ref, records = record_wheels(record), args.ref or record.ref, [record]
     if not wheels:
         raise ContainerError(f"no wheels to publish in {args.source or 'the latest build'}")
     published = publish_build(config, wheels, ref, env, container=args.container, records=records,
-                              overwrite=args.overwrite, dry_run=args.dry_run)
+                              overwrite=args.overwrite, dry_run=args.dry_run,
+                              logs={r.id: builds.folder(r.id) / "logs" for r in records})
     plan, result = published.plan, published.result
     if result is None:
         print(f"dry run: publishing {len(wheels)} wheels to {published.container} ({published.store}) would")
@@ -444,6 +458,15 @@ def _cache(args: argparse.Namespace) -> None:
     print(f"cache: {root}")
     for kind, entries, size in cache.usage(root):
         print(f"  {kind:<10} {entries:>5} entries {size / 2**20:>9.1f} MiB  {cache.KINDS[kind]}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    builds = _builds_dir(args)
+    output = (args.output or builds.parent / "report").resolve()
+    shown = write_report(builds, output, args.last)
+    if not shown:
+        raise WheelworksError(f"no build records in {builds}", "build first, or pass --builds-dir")
+    print(f"wrote {output / 'index.html'} ({len(shown)} builds)")
 
 
 def _builds(args: argparse.Namespace) -> None:

@@ -36,6 +36,7 @@ from wheelworks.containers.index import (
 from wheelworks.errors import ContainerError
 from wheelworks.hashes import digest, file_sha256
 from wheelworks.records import BuildRecord
+from wheelworks.report import CSS, build_html, overview_html
 
 REBUILD_ATTEMPTS = 30
 ORPHAN_GRACE = 3600.0  # seconds unclaimed bytes may wait for the claim a live publisher is about to write
@@ -74,7 +75,7 @@ class Published:
 
 def publish_build(config: Config, wheels: Sequence[Path], ref: str, env: Mapping[str, str], *,
                   container: str | None = None, records: Sequence[BuildRecord] = (), overwrite: bool = False,
-                  dry_run: bool = False) -> Published:
+                  dry_run: bool = False, logs: Mapping[str, Path] | None = None) -> Published:
     """Publish a build's wheels (and the records of the builds that tested them) to the container ``container`` names, or
     else to the one the branch ``ref`` picks; first sweeping what dead publishers left."""
     target = named_container(config, container) if container else container_for(config, ref)
@@ -84,7 +85,7 @@ def publish_build(config: Config, wheels: Sequence[Path], ref: str, env: Mapping
         return Published(target.name, store.url, publish_plan, None)
     sweep(store, time.time())
     return Published(target.name, store.url, publish_plan,
-                     apply(store, publish_plan, wheels, keep=target.keep, records=records))
+                     apply(store, publish_plan, wheels, keep=target.keep, records=records, logs=logs))
 
 
 def describe(wheel: Path) -> IndexedFile:
@@ -165,7 +166,7 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
 
 
 def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, keep: int | None = None,
-          records: Sequence[BuildRecord] = ()) -> PublishResult:
+          records: Sequence[BuildRecord] = (), logs: Mapping[str, Path] | None = None) -> PublishResult:
     """Carry out a plan: bytes, claims, completion markers, the build record, pruning, index.
     A plan with nothing to do writes nothing: the index stays as it was."""
     if not (publish_plan.uploads or publish_plan.prunes or publish_plan.records):
@@ -193,8 +194,15 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
                   "tags": sorted(list(t) for f in filenames for t in tags_of(f))}
         store.put(f"{COMPLETE}{project}/{version}/{digest(filenames)[:16]}.json",
                   json.dumps(marker, indent=1).encode(), "application/json")
-    for record in (r for r in records if r.id in publish_plan.records):  # what the release gate checks
+    stored = [r for r in records if r.id in publish_plan.records]
+    for record in stored:  # what the release gate checks, and the dashboard shows
         store.put(f"{RECORDS}{record.id}/record.json", record.to_json().encode(), "application/json")
+        store.put(f"{RECORDS}{record.id}/index.html", build_html(record).encode(), HTML_TYPE)
+        folder = (logs or {}).get(record.id)
+        for log in sorted(folder.rglob("*.log")) if folder and folder.is_dir() else []:
+            store.put(f"{RECORDS}{record.id}/logs/{log.relative_to(folder).as_posix()}", log, "text/plain")
+    if stored:
+        _write_dashboard(store)
     pruned: list[IndexedFile] = []
     if keep is not None:
         state = read_state(store)
@@ -226,6 +234,18 @@ def _claim(store: Store, filename: str) -> IndexedFile | None:
 
 def _encode(f: IndexedFile) -> bytes:
     return json.dumps(asdict(f), indent=1).encode()
+
+
+def _write_dashboard(store: Store) -> None:
+    """The builds overview of every record the container holds (builds/index.html)."""
+    found = []
+    for key in sorted(store.list(RECORDS)):
+        data = store.get(key) if key.endswith("/record.json") else None
+        if data:
+            found.append(BuildRecord.from_json(json.loads(data)))
+    found.sort(key=lambda r: r.started)
+    store.put(f"{RECORDS}style.css", CSS.encode(), "text/css")
+    store.put(f"{RECORDS}index.html", overview_html(found[-50:]).encode(), HTML_TYPE)
 
 
 def _by_version(files: Iterable[IndexedFile]) -> dict[tuple[str, str], list[IndexedFile]]:
@@ -332,7 +352,8 @@ def _write_index(store: Store, files: list[IndexedFile], listing: Mapping[str, i
         store.put(f"{SIMPLE}{project}/index.json", project_json(project, project_files).encode(), JSON_TYPE)
     store.put(f"{SIMPLE}index.html", root_html(list(by_project)).encode(), HTML_TYPE)
     store.put(f"{SIMPLE}index.json", root_json(list(by_project)).encode(), JSON_TYPE)
-    store.put("index.html", listing_html(files).encode(), HTML_TYPE)
+    has_builds = any(k.startswith(RECORDS) and k.endswith("/record.json") for k in listing)
+    store.put("index.html", listing_html(files, builds=has_builds).encode(), HTML_TYPE)
     records = sorted(k for k in listing if k.startswith(RECORDS) and k.endswith("/record.json"))
     store.put(f"{RECORDS}index.json", json.dumps({"records": records}, indent=1).encode(), JSON_TYPE)
     for key in listing:  # pages of projects that have no files left

@@ -87,7 +87,8 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
             result.record = build_wheels(config, options, reporter)
             if result.record.status == "ok":
                 published = publish_build(config, record_wheels(result.record), config.project.build_commit,
-                                          options.env, records=[result.record])
+                                          options.env, records=[result.record],
+                                          logs={result.record.id: options.builds_dir / result.record.id / "logs"})
                 result.published = len(published.result.uploaded) if published.result else 0
         except WheelworksError as exc:
             result.error = str(exc)

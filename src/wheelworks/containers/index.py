@@ -83,10 +83,13 @@ def root_json(projects: Sequence[str]) -> str:
     return json.dumps({"meta": {"api-version": API_VERSION}, "projects": [{"name": p} for p in sorted(projects)]}, indent=1)
 
 
-def listing_html(files: Sequence[IndexedFile]) -> str:
-    """The container's front page for people: every file, newest upload first."""
+def listing_html(files: Sequence[IndexedFile], builds: bool = False) -> str:
+    """The container's front page for people: every file, newest upload first, and a link
+    to the builds dashboard when the container has build records."""
     rows = [
         f'<a href="{escape(f.path)}">{escape(f.filename)}</a> {f.size} bytes, {f.uploaded}, sha256 {f.sha256}<br>'
         for f in sorted(files, key=lambda f: (f.uploaded, f.filename), reverse=True)
     ]
-    return _page("Wheels", ['<p><a href="simple/">simple index</a> (pip --index-url …/simple/)</p>', *rows])
+    links = '<p><a href="simple/">simple index</a> (pip --index-url …/simple/)'
+    links += ' · <a href="builds/index.html">builds</a></p>' if builds else "</p>"
+    return _page("Wheels", [links, *rows])

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# What the test suite needs from Debian that PyPI does not provide: Chromium, for the
+# builds dashboard's browser test. Installs only what is missing; needs root (as on CI).
+set -euo pipefail
+packages=()
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+if [ ${#packages[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "scripts/system-packages.sh: missing ${packages[*]}; install them with your system's package manager" >&2
+    exit 0  # the tests that need them say so and skip
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
