@@ -48,6 +48,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "ccache": "bool",
         "enable": "strs",
         "abi3": "bool",
+        "repair-exclude": "strs",
     },
     "library": {
         "name": "str",
@@ -59,6 +60,8 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "args": "strs",
         "script": "str",
         "depends": "strs",
+        "subdir": "str",
+        "jobs": "int",
     },
     "test": {"requires": "strs", "command": "str"},
     "container": {"url": "str", "branches": "strs", "keep": "int", "endpoint": "str",
@@ -98,6 +101,8 @@ class LibraryRecipe:
     args: tuple[str, ...] = ()
     script: str | None = None
     depends: tuple[str, ...] = ()
+    subdir: str = ""  # where the build files are inside the source (lz4's contrib/meson, say)
+    jobs: int | None = None  # parallel compile jobs; None: the build's -j
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +110,7 @@ class BuildConfig:
     python: tuple[str, ...] | None = None  # "3.12", "3.14t"; None: the default matrix (pythons.py)
     enable: tuple[str, ...] = ()  # "prerelease", "free-threaded"
     abi3: bool | None = None  # one limited-API wheel for all; None: found out from the first wheel
+    repair_exclude: tuple[str, ...] = ()  # libraries the repair must not vendor (another wheel provides them)
     skip: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
     before_build: str | None = None
@@ -321,6 +327,7 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
         python=tuple(build["python"]) if "python" in build else None,
         enable=tuple(build["enable"]),
         abi3=build.get("abi3"),
+        repair_exclude=_strs(build.get("repair-exclude")),
         skip=_strs(build.get("skip")),
         environment=build.get("environment", {}),
         before_build=build.get("before-build"),
@@ -358,6 +365,8 @@ def _library(table: dict[str, Any], index: int, path: Path, where: str) -> Libra
         args=_strs(table.get("args")),
         script=table.get("script"),
         depends=_strs(table.get("depends")),
+        subdir=table.get("subdir", "").strip("/"),
+        jobs=table.get("jobs"),
     )
 
 

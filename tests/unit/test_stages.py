@@ -161,3 +161,30 @@ def test_signatures_go_only_to_indexes_that_take_them():
     assert simple_index("https://upload.pypi.org/legacy/") == "https://pypi.org/simple/"
     assert simple_index("https://test.pypi.org/legacy/") == "https://test.pypi.org/simple/"
     assert simple_index("http://127.0.0.1:8080") == "http://127.0.0.1:8080/simple/"
+
+
+def test_vendoring_tells_the_wheel_s_copy_from_the_host_s(tmp_path):
+    from wheelworks.vendoring import classify, library_stems
+
+    (tmp_path / "p" / "lib").mkdir(parents=True)
+    for name in ("libtally.so", "libtally.so.1", "libtally.so.1.2.3", "libscore.so"):
+        (tmp_path / "p" / "lib" / name).touch()
+    stems = library_stems([tmp_path / "p"])
+    assert stems == {"libtally", "libscore"}
+    site = "/v/lib/python3.12/site-packages"
+    loaded = [f"{site}/pytally.libs/libtally-1a2b3c4d.so.1.2.3", "/usr/lib/x86_64-linux-gnu/libscore.so",
+              "/usr/lib/x86_64-linux-gnu/libc.so.6", f"{site}/pytally/_tally.cpython-312-x86_64-linux-gnu.so",
+              "/usr/lib/libtallyho.so.2"]
+    vendored, foreign = classify(loaded, site, stems)
+    assert vendored == [f"{site}/pytally.libs/libtally-1a2b3c4d.so.1.2.3"]
+    assert foreign == ["/usr/lib/x86_64-linux-gnu/libscore.so"]
+    assert classify([f"{site}/elsewhere/libtally.so.1"], site, stems) == ([], [f"{site}/elsewhere/libtally.so.1"])
+
+
+def test_recipe_subdir_and_jobs_reach_the_commands(tmp_path):
+    recipe = LibraryRecipe(name="lz4", version="1.9.4", system="meson", subdir="contrib/meson", jobs=1, path=tmp_path)
+    setup, compile_, _ = commands(recipe, Path("/src"), Path("/b"), Path("/p"), 8)
+    assert setup[3] == str(Path("/src/contrib/meson")) and compile_[-1] == "1"
+    make = commands(LibraryRecipe(name="x", version="1", system="make", path=tmp_path), Path("/s"), Path("/b"),
+                    Path("/p"), 3)
+    assert make[0][1] == "-j3"  # no jobs in the recipe: the build's -j
