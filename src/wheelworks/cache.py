@@ -112,7 +112,8 @@ KINDS = {
     "downloads": "library source archives, by sha256",
     "libraries": "one install prefix per library recipe",
     "prefixes": "merged prefixes the wheel builds link against",
-    "tools": "build-frontend venvs, one per interpreter",
+    "tools": "build tools recipes need (meson, ninja, cmake from PyPI)",
+    "buildenvs": "build environments: pypa/build and a project's build requirements, per interpreter",
     "ccache": "the compiler cache",
     "tmp": "work trees of running builds",
 }

@@ -117,8 +117,8 @@ def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -
 TOOLS = {"cmake": ("cmake",), "meson": ("meson", "ninja"), "autotools": ("make",), "make": ("make",)}
 FROM_PYPI = {"cmake": "cmake", "meson": "meson", "ninja": "ninja"}
 AUTOTOOLS_HINT = ("install autoconf, automake and libtool (Debian/Ubuntu: apt-get install autoconf automake "
-                  "libtool; Fedora: dnf install autoconf automake libtool; macOS: brew install autoconf "
-                  "automake libtool), or use a release tarball that has configure")
+                  "libtool libltdl-dev; Fedora: dnf install autoconf automake libtool libtool-ltdl-devel; macOS: "
+                  "brew install autoconf automake libtool), or use a release tarball that has configure")
 
 
 def commands(recipe: LibraryRecipe, src: Path, build: Path, prefix: Path, jobs: int) -> list[list[str] | str]:

@@ -347,9 +347,9 @@ class _TargetRunner:
     def _build(self, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> tuple[Path, Path]:
         """A private copy of the source (targets may build at once) and its wheel, whose
         ABI is checked against the target's."""
-        python = self.frontend.prepare(interpreter, self.cache, log, self.platform.os)
         shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
         tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
+        python = self.frontend.prepare(interpreter, self.cache, log, self.platform.os, tree, self.options.env)
         env = self.prefix.environment(self.options.env, self.platform.os)
         if self.ccache:
             env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)

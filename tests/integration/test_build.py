@@ -134,8 +134,8 @@ def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons
     prefix = libraries.build_all(config.libraries, how)
     (interpreter,) = interpreters.discover(pythons[-1:], (), os.environ, native.os).values()
     log = tmp_path / "steps.log"
-    python = Frontend("build").prepare(interpreter, Cache(cache_dir), log, native.os)
     source = shutil.copytree(pytally_repo, tmp_path / "src")
+    python = Frontend("build").prepare(interpreter, Cache(cache_dir), log, native.os, source, os.environ)
     leaky = prefix.environment(os.environ, native.os)  # LD_LIBRARY_PATH, CPATH... all lead to libtally
     wheel = Frontend("build").build_wheel(python, source, tmp_path / "dist", leaky, log)
 

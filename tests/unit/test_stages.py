@@ -188,3 +188,19 @@ def test_recipe_subdir_and_jobs_reach_the_commands(tmp_path):
     make = commands(LibraryRecipe(name="x", version="1", system="make", path=tmp_path), Path("/s"), Path("/b"),
                     Path("/p"), 3)
     assert make[0][1] == "-j3"  # no jobs in the recipe: the build's -j
+
+
+def test_autotools_without_configure_or_autoreconf_is_one_line_naming_the_packages(tmp_path):
+    from wheelworks import libraries, platforms
+    from wheelworks.cache import Cache
+
+    source = tmp_path / "libnoconf"
+    source.mkdir()
+    (source / "configure.ac").write_text("AC_INIT([x], [1])\n")
+    recipe = LibraryRecipe(name="libnoconf", version="1", system="autotools", path=source)
+    how = libraries.LibraryBuild(cache=Cache(tmp_path / "cache"), platform=platforms.native(), logs=tmp_path / "logs",
+                                 jobs=1, env={"PATH": str(tmp_path / "empty")})
+    with pytest.raises(WheelworksError) as error:
+        libraries.build_all([recipe], how)
+    assert "no configure script, and autoreconf is not installed" in str(error.value)
+    assert "apt-get install autoconf automake libtool" in str(error.value) and "brew install" in str(error.value)

@@ -1,0 +1,168 @@
+"""Real projects, real recipes: PyPI sdists against Debian's upstream tarballs of their C
+libraries, one CPython each. The host has its own libffi and liblz4, so only the GNU build
+id tells that the wheel carries the recipe's build, not a copy of the host's."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from wheelworks import cli
+from wheelworks.records import Records
+
+pytestmark = [pytest.mark.slow, pytest.mark.real]
+
+SDISTS = {"cffi": "2.1.1", "lz4": "4.4.5"}
+DEBIAN = {"libffi": "libffi_3.4.4.orig.tar.gz", "lz4": "lz4_1.9.4.orig.tar.gz"}
+
+
+def _apt_source() -> tuple[str, str, str]:
+    """(URI, suite, keyring) of the machine's Debian archive, from its own apt configuration."""
+    for path in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")):
+        for stanza in re.split(r"\n\s*\n", path.read_text()):  # deb822: one source per paragraph
+            fields = dict(re.findall(r"^([\w-]+):\s*(.+)$", stanza, re.MULTILINE))
+            if "debian" in fields.get("URIs", "") and "security" not in fields.get("URIs", ""):
+                return fields["URIs"].split()[0], fields["Suites"].split()[0], fields.get("Signed-By", "")
+    line = next(ln for ln in Path("/etc/apt/sources.list").read_text().splitlines() if ln.startswith("deb "))
+    parts = line.split()
+    return parts[1], parts[2], ""
+
+
+@pytest.fixture(scope="session")
+def sources() -> Path:
+    """The sdists (pip) and Debian's orig tarballs (apt-get source), fetched once into a cache."""
+    if shutil.which("apt-get") is None:
+        pytest.skip("no apt-get: the C library sources come from Debian source packages")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelworks-tests" / "real"
+    dl = cache / "dl"
+    dl.mkdir(parents=True, exist_ok=True)
+    for name, version in SDISTS.items():
+        if not (dl / f"{name}-{version}.tar.gz").exists():
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                            f"{name}=={version}", "-d", str(dl)], check=True)
+    if not all((dl / f).exists() for f in DEBIAN.values()):
+        apt = cache / "apt"
+        for sub in ("lists/partial", "cache", "parts"):
+            (apt / sub).mkdir(parents=True, exist_ok=True)
+        uri, suite, keyring = _apt_source()
+        signed = f"[signed-by={keyring}] " if keyring else ""
+        (apt / "sources.list").write_text(f"deb-src {signed}{uri} {suite} main\n")
+        options = ["-o", f"Dir::Etc::SourceList={apt / 'sources.list'}", "-o", f"Dir::Etc::SourceParts={apt / 'parts'}",
+                   "-o", f"Dir::State::Lists={apt / 'lists'}", "-o", f"Dir::Cache={apt / 'cache'}",
+                   "-o", "APT::Sandbox::User=root", "-qq"]
+        subprocess.run(["apt-get", *options, "update"], check=True)
+        subprocess.run(["apt-get", *options, "source", "--download-only", *DEBIAN], check=True, cwd=dl)
+    return dl
+
+
+def _build_id(elf: Path) -> str:
+    notes = subprocess.run(["readelf", "-n", str(elf)], capture_output=True, text=True, check=True).stdout
+    return re.search(r"Build ID: ([0-9a-f]+)", notes).group(1)
+
+
+def _build(tmp_path: Path, project: str, sdist: Path, library: str) -> Path:
+    config = tmp_path / "wheelworks.toml"
+    config.write_text(textwrap.dedent(f"""
+        [project]
+        name = "{project}"
+        repo = "{sdist}"
+        [build]
+        python = ["{sys.version_info[0]}.{sys.version_info[1]}"]
+        {library}
+    """))
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(tmp_path / "cache"), "-j", "2"]) == 0
+    return config
+
+
+def _vendored(config: Path, folder: str, stem: str, host: str) -> None:
+    record = Records(config.parent / "builds").load("latest")
+    (target,) = record.targets
+    assert target.status == "ok" and target.vendored, target  # the test loaded the wheel's own copy
+    built = next(Path(record.libraries[0].prefix, "lib").glob(f"{stem}.so.*.*"))
+    with zipfile.ZipFile(config.parent / "wheelhouse" / target.wheel) as wheel:
+        (inside,) = [n for n in wheel.namelist() if n.startswith(f"{folder}/{stem}-")]
+        copy = config.parent / "vendored.so"
+        copy.write_bytes(wheel.read(inside))
+    assert _build_id(copy) == _build_id(built)  # the recipe's build, byte for byte where it counts
+    if Path(host).exists():
+        assert _build_id(copy) != _build_id(Path(host).resolve())  # not the host's copy
+    assert record.source.startswith("sdist:") and record.repo.endswith(".tar.gz")  # provenance
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_lz4_with_liblz4_from_its_meson_subdir(sources, tmp_path):
+    tarball = sources / DEBIAN["lz4"]
+    config = _build(tmp_path, "lz4", sources / "lz4-4.4.5.tar.gz", f"""
+        [[library]]
+        name = "liblz4"
+        version = "1.9.4"
+        url = "{tarball.as_uri()}"
+        sha256 = "{_sha(tarball)}"
+        system = "meson"
+        subdir = "contrib/meson"
+        [test]
+        command = '''{LZ4_TEST}'''
+    """)
+    _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
+
+
+LZ4_TEST = """python -c 'import lz4.frame as f; d = b"wheelworks " * 99; assert f.decompress(f.compress(d)) == d'"""
+CFFI = """python -c 'import cffi; ffi = cffi.FFI(); ffi.cdef("int abs(int);"); assert ffi.dlopen(None).abs(-3) == 3'"""
+CFFI_TEST = f"""
+        [test]
+        command = '''{CFFI}'''
+"""
+
+
+def test_cffi_with_libffi_by_autotools(sources, tmp_path):
+    tarball = sources / DEBIAN["libffi"]
+    config = _build(tmp_path, "cffi", sources / "cffi-2.1.1.tar.gz", f"""
+        [[library]]
+        name = "libffi"
+        version = "3.4.4"
+        url = "{tarball.as_uri()}"
+        sha256 = "{_sha(tarball)}"
+        system = "autotools"
+        args = ["--disable-static", "--disable-docs"]
+    """ + CFFI_TEST)
+    _vendored(config, "cffi.libs", "libffi", "/usr/lib/x86_64-linux-gnu/libffi.so.8")
+
+
+@pytest.mark.skipif(shutil.which("autoreconf") is None,
+                    reason="autoreconf is not installed (scripts/system-packages.sh installs autoconf, automake, libtool)")
+def test_cffi_with_libffi_from_a_tarball_without_configure(sources, tmp_path):
+    """Bootstrapped with the tarball's autogen.sh (autoreconf) first."""
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(sources / DEBIAN["libffi"]) as archive:
+        archive.extractall(unpacked, filter="data")
+    (root,) = unpacked.iterdir()
+    (root / "configure").unlink()
+    tarball = tmp_path / "libffi-3.4.4-noconfigure.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        archive.add(root, arcname=root.name)
+    config = _build(tmp_path, "cffi", sources / "cffi-2.1.1.tar.gz", f"""
+        [[library]]
+        name = "libffi"
+        version = "3.4.4"
+        url = "{tarball.as_uri()}"
+        sha256 = "{_sha(tarball)}"
+        system = "autotools"
+        args = ["--disable-static", "--disable-docs"]
+    """ + CFFI_TEST)
+    log = (Records(config.parent / "builds").folder(Records(config.parent / "builds").load("latest").id)
+           / "logs" / "libraries" / "libffi.log").read_text()
+    assert "autogen.sh" in log or "autoreconf" in log
+    _vendored(config, "cffi.libs", "libffi", "/usr/lib/x86_64-linux-gnu/libffi.so.8")
