@@ -16,7 +16,7 @@ from pathlib import Path
 import filelock
 import platformdirs
 
-from wheelworks.errors import WheelworksError
+from wheelworks.errors import UsageError
 from wheelworks.records import process_alive
 
 OWNER = ".owner"  # in a work folder: "<pid> <host>" of the build using it
@@ -134,7 +134,7 @@ def clear(root: Path, kinds: list[str]) -> list[str]:
     """Remove the named folders of the cache (all of them when ``kinds`` is empty)."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        raise WheelworksError(f"no cache folder named {', '.join(unknown)}", f"known: {', '.join(KINDS)}")
+        raise UsageError(f"no cache folder named {', '.join(unknown)}", f"known: {', '.join(KINDS)}")
     removed = []
     for kind in kinds or list(KINDS):
         if (root / kind).exists():

@@ -18,7 +18,7 @@ from wheelworks import config as config_mod
 from wheelworks import cache, ci, interpreters, masking, platforms, runner_install, secrets, watch
 from wheelworks.cache import default_root
 from wheelworks.containers import open_container, open_store
-from wheelworks.errors import ContainerError, WheelworksError
+from wheelworks.errors import ContainerError, RecordsError, UsageError, WheelworksError
 from wheelworks.cache import Cache
 from wheelworks.pipeline import BuildOptions, build_matrix, build_wheels
 from wheelworks.progress import LiveReporter, PlainReporter, reporter_for, summary_table
@@ -275,7 +275,7 @@ def _watch(args: argparse.Namespace) -> int:
     def report(result: watch.CheckResult) -> None:
         when = time.strftime("%Y-%m-%d %H:%M:%S")
         if result.error:
-            print(f"{when} {result.reason or 'check'} failed: {masking.mask(result.error)}", flush=True)
+            print(f"{when} {result.reason or 'check'} failed: {masking.mask(str(result.error))}", flush=True)
         elif result.record is None:
             print(f"{when} nothing to do: {config.project.build_commit} is at {(result.commit or '?')[:12]}, built", flush=True)
         elif all(t.reused_from for t in result.record.targets if t.status == "ok") and result.record.status == "ok":
@@ -407,7 +407,7 @@ def _ci(args: argparse.Namespace) -> None:
     config = config_mod.load(_config_path(args), env)
     root = Path.cwd()  # the wheels repository: workflows run from its root
     with tempfile.TemporaryDirectory() as tmp:
-        runner_install.prepare(config.ci.install, root, env, Path(tmp) / "pin.log")
+        runner_install.prepare(config.ci.install, root, env, Path(tmp) / "pin.log", runner_install.extras_for(config))
     print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
     if args.release:
         text = ci.release_workflow(config, root)
@@ -420,16 +420,7 @@ def _ci(args: argparse.Namespace) -> None:
 
 
 def _secret_keygen(args: argparse.Namespace) -> None:
-    if args.public_key.exists() and not args.force:
-        raise WheelworksError(f"{args.public_key} exists", "--force makes a new pair; tokens made for the old one stop working")
-    private, public = secrets.keygen()
-    if args.private_key:
-        args.private_key.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(args.private_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(private)
-    args.public_key.parent.mkdir(parents=True, exist_ok=True)
-    args.public_key.write_bytes(public)
+    private = secrets.write_key_pair(args.public_key, args.private_key, args.force)
     print(f"public key: {args.public_key} (commit it)", file=sys.stderr)
     if args.private_key:
         print(f"private key: {args.private_key} (keep it out of the repository)", file=sys.stderr)
@@ -439,13 +430,10 @@ def _secret_keygen(args: argparse.Namespace) -> None:
 
 
 def _secret_encrypt(args: argparse.Namespace) -> None:
-    try:
-        public = args.public_key.read_bytes()
-    except OSError as exc:
-        raise WheelworksError(f"{args.public_key}: {exc.strerror}", "run `wheelworks secret keygen` first") from None
+    public = secrets.read_public_key(args.public_key)
     value = sys.stdin.read().rstrip("\n")
     if not value:
-        raise WheelworksError("no value on standard input", f"echo VALUE | wheelworks secret encrypt {args.name}")
+        raise UsageError("no value on standard input", f"echo VALUE | wheelworks secret encrypt {args.name}")
     print(secrets.encrypt(public, args.name, value))
 
 
@@ -465,7 +453,7 @@ def _report(args: argparse.Namespace) -> None:
     output = (args.output or builds.parent / "report").resolve()
     shown = write_report(builds, output, args.last)
     if not shown:
-        raise WheelworksError(f"no build records in {builds}", "build first, or pass --builds-dir")
+        raise RecordsError(f"no build records in {builds}", "build first, or pass --builds-dir")
     print(f"wrote {output / 'index.html'} ({len(shown)} builds)")
 
 
@@ -481,13 +469,7 @@ def _builds(args: argparse.Namespace) -> None:
 
 def _log(args: argparse.Namespace) -> None:
     store = Records(_builds_dir(args))
-    record = store.load(args.id)
-    logs = store.folder(record.id) / "logs"
-    folder = logs / args.target if args.target else logs
-    files = [folder.with_suffix(".log")] if args.target and folder.with_suffix(".log").is_file() else sorted(folder.rglob("*.log"))
-    if not files:
-        known = ", ".join(t.identifier for t in record.targets)
-        raise WheelworksError(f"build {record.id} has no logs for '{args.target}'", f"targets: {known}")
+    logs, files = store.logs(store.load(args.id), args.target)
     for path in files:
         print(f"==> {path.relative_to(logs)} <==")
         print(path.read_text(encoding="utf-8", errors="replace"), end="")

@@ -6,13 +6,16 @@ a setting silently ignored.
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
-import functools
 import fnmatch
+import functools
 import re
 import sys
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,55 +35,6 @@ CONFIG_NAME = "wheelworks.toml"
 BUILD_COMMIT_VARS = ("WHEELWORKS_BUILD_COMMIT", "BUILD_COMMIT")
 LIBRARY_SYSTEMS = ("autotools", "cmake", "meson", "make", "script")
 FRONTENDS = ("build", "build[uv]", "uv")
-
-# key -> expected TOML type; "strs" is a list of strings (a single string is accepted),
-# "env" a table of scalar values.
-_SCHEMA: dict[str, dict[str, str]] = {
-    "project": {"name": "str", "repo": "str", "build-commit": "str", "subdir": "str"},
-    "build": {
-        "python": "strs",
-        "skip": "strs",
-        "environment": "env",
-        "before-build": "str",
-        "missing-python": "str",
-        "interpreters": "strs",
-        "frontend": "str",
-        "ccache": "bool",
-        "enable": "strs",
-        "abi3": "bool",
-        "repair-exclude": "strs",
-    },
-    "library": {
-        "name": "str",
-        "version": "str",
-        "url": "str",
-        "path": "str",
-        "sha256": "str",
-        "system": "str",
-        "args": "strs",
-        "script": "str",
-        "depends": "strs",
-        "subdir": "str",
-        "jobs": "int",
-    },
-    "test": {"requires": "strs", "command": "str"},
-    "container": {"url": "str", "branches": "strs", "keep": "int", "endpoint": "str",
-                  "access-key-id": "str", "secret-access-key": "str"},
-    "ci": {
-        "platforms": "strs",
-        "schedule": "str",
-        "manylinux": "str",
-        "manylinux-tag": "str",
-        "install": "str",
-        "pins": "env",
-        "release-upload": "str",
-        "pypi-token-secret": "str",
-        "secrets": "strs",
-    },
-}
-_TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table", "containers": "tables",
-              "ci": "table"}
-
 
 @dataclass(frozen=True, kw_only=True)
 class ProjectConfig:
@@ -108,16 +62,16 @@ class LibraryRecipe:
 @dataclass(frozen=True, kw_only=True)
 class BuildConfig:
     python: tuple[str, ...] | None = None  # "3.12", "3.14t"; None: the default matrix (pythons.py)
-    enable: tuple[str, ...] = ()  # "prerelease", "free-threaded"
+    enable: tuple[str, ...]  # "prerelease", "free-threaded"
     abi3: bool | None = None  # one limited-API wheel for all; None: found out from the first wheel
     repair_exclude: tuple[str, ...] = ()  # libraries the repair must not vendor (another wheel provides them)
     skip: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
     before_build: str | None = None
-    missing_python: str = "error"
+    missing_python: str  # error | warn
     interpreters: tuple[str, ...] = ()
-    frontend: str = "build[uv]"  # build | build[uv] | uv
-    ccache: bool = True  # use ccache when the machine has it
+    frontend: str  # build | build[uv] | uv
+    ccache: bool  # use ccache when the machine has it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,7 +82,7 @@ class TestConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class ContainerConfig:
-    name: str
+    name: str = field(metadata={"toml": False})  # the table's name, [containers.NAME]
     url: str  # a folder (absolute), file:// or s3:// URL
     branches: tuple[str, ...] = ()
     keep: int | None = None  # newest versions kept per project; None keeps all
@@ -146,9 +100,9 @@ class CIConfig:
     manylinux_tag: str
     install: str  # how runners get wheelworks: "" bundles the running one; else a pinned requirement (pin_kind)
     pins: Mapping[str, str] = field(default_factory=dict)  # action -> "<sha> # <tag>"
-    release_upload: str = "trusted-publishing"  # or "token"
-    pypi_token_secret: str = "PYPI_API_TOKEN"
-    secrets: tuple[str, ...] = ("WHEELWORKS_PRIVATE_KEY",)  # repository secrets the publish job sees
+    release_upload: str  # trusted-publishing | token
+    pypi_token_secret: str
+    secrets: tuple[str, ...]  # repository secrets the publish job sees
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +119,41 @@ class Config:
     @property
     def root(self) -> Path:
         return self.path.parent
+
+
+def _kind(hint: Any) -> str:
+    """The TOML type a field's annotation asks for: "str", "strs" (a list of strings, or
+    one string), "env" (a table of scalars), "int" (positive) or "bool"."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return _kind(args[0])
+    if hint in (str, Path):
+        return "str"
+    if hint in (bool, int):
+        return hint.__name__
+    if typing.get_origin(hint) is tuple:
+        return "strs"
+    if typing.get_origin(hint) in (Mapping, collections.abc.Mapping, dict):
+        return "env"
+    raise TypeError(f"no TOML kind for {hint!r}")
+
+
+def _schema_of(cls: type) -> dict[str, str]:
+    """TOML key -> kind, from a config dataclass: the field names with - for _."""
+    hints = typing.get_type_hints(cls)
+    return {f.name.replace("_", "-"): _kind(hints[f.name]) for f in fields(cls) if f.metadata.get("toml", True)}
+
+
+_SCHEMA: dict[str, dict[str, str]] = {
+    "project": _schema_of(ProjectConfig),
+    "build": _schema_of(BuildConfig),
+    "library": _schema_of(LibraryRecipe),
+    "test": _schema_of(TestConfig),
+    "container": _schema_of(ContainerConfig),
+    "ci": _schema_of(CIConfig),
+}
+_TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table", "containers": "tables",
+              "ci": "table"}
 
 
 def find_config(start: Path) -> Path:

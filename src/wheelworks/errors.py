@@ -50,6 +50,20 @@ class StepError(WheelworksError):
     """A build, repair or test step did not deliver what it must (one wheel, the right tags)."""
 
 
+class UsageError(WheelworksError):
+    """A command was given something it cannot use: a missing key file, an empty input."""
+
+    exit_code = 2
+
+
+class ToolError(WheelworksError):
+    """A tool wheelworks needs for this command is not installed."""
+
+
+class RecordsError(WheelworksError):
+    """No build record, or no log, matches what was asked for."""
+
+
 class ContainerError(WheelworksError):
     """A wheel container cannot be reached, read or written, or refuses a file."""
 

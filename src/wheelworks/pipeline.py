@@ -60,7 +60,7 @@ class BuildOptions:
     only: str | None = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     rebuild: bool = False  # build every target even if an earlier build had the same inputs
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: Mapping[str, str]  # the environment, passed down from the CLI; nothing below it reads os.environ
 
 
 def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | None = None) -> BuildRecord:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from wheelworks import atomic
-from wheelworks.errors import WheelworksError
+from wheelworks.errors import RecordsError
 from wheelworks.masking import mask
 
 RECORD_NAME = "record.json"
@@ -155,6 +155,19 @@ class Records:
             matches = [build_id]
         if len(matches) != 1:
             what = "no build" if not matches else f"{len(matches)} builds"
-            raise WheelworksError(f"{what} matching '{build_id}' in {self.root}", "see `wheelworks builds`")
+            raise RecordsError(f"{what} matching '{build_id}' in {self.root}", "see `wheelworks builds`")
         data = json.loads((self.folder(matches[0]) / RECORD_NAME).read_text(encoding="utf-8"))
         return BuildRecord.from_json(data)
+
+
+    def logs(self, record: BuildRecord, target: str | None) -> tuple[Path, list[Path]]:
+        """A build's logs folder and its log files: all of them, or one target's (or
+        "source", "libraries")."""
+        logs = self.folder(record.id) / "logs"
+        folder = logs / target if target else logs
+        single = folder.with_suffix(".log")
+        files = [single] if target and single.is_file() else sorted(folder.rglob("*.log"))
+        if not files:
+            known = ", ".join(t.identifier for t in record.targets)
+            raise RecordsError(f"build {record.id} has no logs for '{target}'", f"targets: {known}, source, libraries")
+        return logs, files

@@ -8,6 +8,7 @@ builds, one row each with a coloured cell per target, and a page per build
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -36,9 +37,11 @@ _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#
             "#17becf")
 
 
-def _target_order(identifier: str) -> tuple[str, int, bool]:
+def _target_order(identifier: str) -> tuple[str, int, bool, str]:
+    """cp38 before cp310, the GIL build before the free-threaded one, per platform."""
     python, _, platform = identifier.partition("-")
-    return platform, int(python[3:].rstrip("t") or 0), python.endswith("t")
+    minor = re.fullmatch(r"cp3(\d+)t?", python)
+    return platform, int(minor.group(1)) if minor else 0, python.endswith("t"), identifier
 
 
 def status_of(target: TargetRecord) -> str:

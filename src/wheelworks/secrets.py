@@ -38,6 +38,29 @@ def keygen() -> tuple[bytes, bytes]:
     return private, public
 
 
+def write_key_pair(public_path: Path, private_path: Path | None, force: bool) -> bytes:
+    """Make a key pair: the public key to ``public_path``, the private one to
+    ``private_path`` (readable by its owner only) or, without it, returned to be shown once."""
+    if public_path.exists() and not force:
+        raise SecretError(f"{public_path} exists", "--force makes a new pair; tokens made for the old one stop working")
+    private, public = keygen()
+    if private_path is not None:
+        private_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(private)
+    public_path.parent.mkdir(parents=True, exist_ok=True)
+    public_path.write_bytes(public)
+    return private
+
+
+def read_public_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SecretError(f"{path}: {exc.strerror}", "run `wheelworks secret keygen` first") from None
+
+
 def key_id(public_key: object) -> str:
     from cryptography.hazmat.primitives import serialization
 

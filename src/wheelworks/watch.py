@@ -39,7 +39,7 @@ class CheckResult:
     commit: str | None = None
     record: BuildRecord | None = None
     published: int = 0
-    error: str | None = None
+    error: WheelworksError | None = None  # what went wrong, for the caller to show
 
     @property
     def ok(self) -> bool:
@@ -76,7 +76,7 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
     try:
         head = remote_head(config.project, log, options.env)
     except WheelworksError as exc:
-        return CheckResult(None, error=str(exc))
+        return CheckResult(None, error=exc)
     due = bool(schedule) and state.checked is not None and _tick_between(schedule, state.checked, now)
     reason = "new commit" if head != state.commit else "schedule" if due else None
     state.checked = now
@@ -91,7 +91,7 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
                                           logs={result.record.id: options.builds_dir / result.record.id / "logs"})
                 result.published = len(published.result.uploaded) if published.result else 0
         except WheelworksError as exc:
-            result.error = str(exc)
+            result.error = exc
     _save(state_path, state)
     return result
 
@@ -104,7 +104,7 @@ def run_forever(load: Callable[[], Config], options: BuildOptions, schedule: str
         try:
             result = check(load(), options, schedule, time.time(), reporter)
         except WheelworksError as exc:  # a broken config, say: report it and try again later
-            result = CheckResult(None, error=str(exc))
+            result = CheckResult(None, error=exc)
         report(result)
         wait = interval if not schedule else min(interval, seconds_to_next_tick(schedule, time.time()) + 1)
         stop.wait(wait)

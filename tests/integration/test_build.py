@@ -157,5 +157,5 @@ def test_missing_interpreter_can_be_a_warning(make_config, cache_dir, pythons, c
     assert [(t.python, t.status) for t in record.targets] == [(pythons[-1], "ok"), ("3.99", "missing")]  # in version order
     assert re.search(r"cp399-\S+ +python3.99 missing", capsys.readouterr().err)
     logs = Records(config.parent / "builds").folder(record.id) / "logs" / record.targets[0].identifier
-    assert "-m build --wheel --outdir" in (logs / "build.log").read_text()
+    assert "-m build --wheel --no-isolation --skip-dependency-check --outdir" in (logs / "build.log").read_text()
     assert "-m pip install" in (logs / "test.log").read_text()

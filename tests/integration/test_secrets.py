@@ -48,7 +48,7 @@ def test_keygen_prints_the_private_key_once_and_keeps_an_existing_pair(tmp_path,
     public = tmp_path / "public.pem"
     assert cli.main(["secret", "keygen", "--public-key", str(public)]) == 0
     assert capsys.readouterr().out.startswith("-----BEGIN PRIVATE KEY-----")
-    assert cli.main(["secret", "keygen", "--public-key", str(public)]) == 1
+    assert cli.main(["secret", "keygen", "--public-key", str(public)]) == 8  # a SecretError
     assert "exists" in capsys.readouterr().err
 
 

@@ -75,5 +75,5 @@ def test_cache_list_and_clear(make_config, pythons, tmp_path, capsys):
     assert rows["libraries"].split()[1] == "1" and rows["tmp"].split()[1] == "0"
     assert cli.main(["cache", "clear", "libraries", "prefixes", "--cache-dir", str(cache)]) == 0
     assert not (cache / "libraries").exists() and (cache / "sources").exists()
-    assert cli.main(["cache", "clear", "nonsense", "--cache-dir", str(cache)]) == 1
+    assert cli.main(["cache", "clear", "nonsense", "--cache-dir", str(cache)]) == 2
     assert "no cache folder named nonsense" in capsys.readouterr().err

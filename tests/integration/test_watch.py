@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import subprocess
 import threading
 import time
@@ -60,7 +62,8 @@ def test_once_builds_new_commits_and_cron_ticks_only(make_config, repo, pythons,
 
     # No new commit, but a tick of the schedule has passed since the last check.
     loaded = config.load(path, {})
-    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds", cache_dir=cache_dir)
+    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds", cache_dir=cache_dir,
+                           env=dict(os.environ))
     state = watch._load(path.parent / "builds" / watch.STATE)
     hourly = f"{(datetime.fromtimestamp(state.checked, timezone.utc).minute + 30) % 60} * * * *"  # ticks 30 min away
     assert watch.check(loaded, options, hourly, state.checked + 60, None).reason is None
@@ -70,7 +73,8 @@ def test_once_builds_new_commits_and_cron_ticks_only(make_config, repo, pythons,
 
 def test_the_loop_survives_a_failing_build(make_config, repo, pythons, cache_dir, tmp_path):
     path = _config(make_config, repo, pythons, test="import sys; sys.exit(1)")
-    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds", cache_dir=cache_dir)
+    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds", cache_dir=cache_dir,
+                           env=dict(os.environ))
     results: list[watch.CheckResult] = []
     stop = threading.Event()
     loop = threading.Thread(target=watch.run_forever, args=(lambda: config.load(path, {}), options, None, 0.2,

@@ -106,12 +106,8 @@ def test_release_fetch_job_verifies_the_release_containers_wheels(wheels_repo, c
     fetcher.run_job(release, "fetch")
     fetched = sorted((fetcher.artifacts / "release").rglob("*.whl"))
     assert [w.name for w in fetched] == [w.name for w in (published / "containers" / "release" / "files").rglob("*.whl")]
+    assert any("release gate: every selected target has its wheel" in line for line in fetcher.log)
 
-    # A wrong version is a failed step, as it would be on GitHub.
-    failing = _runner(wheels_repo, tmp_path / "wrong-runner", cache_dir, "main", inputs={"version": "9.9"},
-                      secrets={"WHEELWORKS_PRIVATE_KEY": ""})
-    with pytest.raises(StepFailed, match="no wheels of pytally 9.9"):
-        failing.run_job(release, "fetch")
 
 
 def test_a_wrong_generated_command_fails_the_run(wheels_repo, cache_dir, tmp_path):

@@ -204,3 +204,17 @@ def test_autotools_without_configure_or_autoreconf_is_one_line_naming_the_packag
         libraries.build_all([recipe], how)
     assert "no configure script, and autoreconf is not installed" in str(error.value)
     assert "apt-get install autoconf automake libtool" in str(error.value) and "brew install" in str(error.value)
+
+
+def test_the_dashboard_orders_targets_by_version_and_takes_any_identifier():
+    from wheelworks.report import overview_html
+
+    record = BuildRecord(id="b1", project="p", repo=".", ref="main", config="c", config_digest="d", platform="x",
+                         started=0.0)
+    record.targets = [TargetRecord(i, "3", status="ok") for i in
+                      ("cp310-manylinux_x86_64", "cp314t-manylinux_x86_64", "cp38-manylinux_x86_64",
+                       "cp314-manylinux_x86_64", "a-wheel-name.whl")]
+    page = overview_html([record])
+    order = [page.index(f'data-target="{i}"') for i in ("cp38-manylinux_x86_64", "cp310-manylinux_x86_64",
+                                                        "cp314-manylinux_x86_64", "cp314t-manylinux_x86_64")]
+    assert order == sorted(order) and 'data-target="a-wheel-name.whl"' in page
