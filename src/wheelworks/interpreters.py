@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def candidates(listed: Iterable[str], env: Mapping[str, str], os_name: str) -> l
     for minor in range(6, 20):
         for name in (f"python3.{minor}", f"python3.{minor}t"):
             exe = shutil.which(name, path=path)
-            if exe:
+            if exe and Path(exe).parent.name != "shims":  # pyenv's shims: its versions are looked at below
                 found.append(exe)
     pyenv_root = env.get("PYENV_ROOT") or str(Path(env.get("HOME", str(Path.home()))) / ".pyenv")
     found += sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin", "python3")))
@@ -78,16 +79,16 @@ def probe(path: Path) -> Interpreter | None:
 
 def discover(versions: Iterable[str], listed: Iterable[str], env: Mapping[str, str], os_name: str) -> dict[str, Interpreter]:
     """The first working interpreter found for each wanted version ("3.12", or "3.14t" for
-    a free-threaded one); missing ones are absent."""
+    a free-threaded one); missing ones are absent. Candidates are asked all at once: each
+    answer is a process start (a pyenv shim, several)."""
     wanted = set(versions)
-    found: dict[str, Interpreter] = {}
-    seen: set[Path] = set()
+    unique: dict[Path, Path] = {}
     for path in candidates(listed, env, os_name):
-        real = path.resolve()
-        if real in seen or not wanted - found.keys():
-            continue
-        seen.add(real)
-        interpreter = probe(path)
+        unique.setdefault(path.resolve(), path)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        probed = list(pool.map(probe, unique.values()))
+    found: dict[str, Interpreter] = {}
+    for interpreter in probed:  # in the candidates' order of preference
         if interpreter and interpreter.key in wanted and interpreter.key not in found:
             found[interpreter.key] = interpreter
     return found
