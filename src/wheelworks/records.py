@@ -121,7 +121,9 @@ class Records:
         """A new build id, its folder claimed so that builds started together never share one."""
         self.root.mkdir(parents=True, exist_ok=True)
         while True:
-            build_id = time.strftime("%Y%m%d-%H%M%S") + "-" + os.urandom(2).hex()
+            now = time.time_ns() // 1000  # to the microsecond: ids sort in the order builds started ("latest")
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now / 1e6))
+            build_id = f"{stamp}{now % 1_000_000:06d}-{os.urandom(2).hex()}"
             try:
                 self.folder(build_id).mkdir()
             except FileExistsError:

@@ -218,3 +218,13 @@ def test_the_dashboard_orders_targets_by_version_and_takes_any_identifier():
     order = [page.index(f'data-target="{i}"') for i in ("cp38-manylinux_x86_64", "cp310-manylinux_x86_64",
                                                         "cp314-manylinux_x86_64", "cp314t-manylinux_x86_64")]
     assert order == sorted(order) and 'data-target="a-wheel-name.whl"' in page
+
+
+def test_latest_is_the_build_started_last_even_within_a_second(tmp_path):
+    store = Records(tmp_path)
+    ids = []
+    for _ in range(5):
+        ids.append(store.new_id())
+        store.save(BuildRecord(id=ids[-1], project="p", repo=".", ref="main", config="c", config_digest="d",
+                               platform="x", started=0.0))
+    assert store.ids() == ids and store.load("latest").id == ids[-1]
