@@ -268,15 +268,21 @@ class _TargetRunner:
         return [functools.partial(self.test_only, job, wheel, lead.target.identifier)
                 if serves(job.target.identifier, built) else functools.partial(self.run, job) for job in others]
 
+    def _starts(self, job: _Job) -> bool:
+        """Whether the job has work to do: not when the build was interrupted, nor when
+        an earlier build's wheel is reused."""
+        if self.interrupted.is_set():
+            job.result.status = "interrupted"
+            return False
+        if self._reused(job):
+            return False
+        job.result.status, job.result.interpreter = "running", str(job.interpreter.path)
+        return True
+
     def run(self, job: _Job) -> None:
         target, result, interpreter = job.target, job.result, job.interpreter
-        if self.interrupted.is_set():
-            result.status = "interrupted"
+        if not self._starts(job):
             return
-        if self._reused(job):
-            return
-        result.status = "running"
-        result.interpreter = str(interpreter.path)
         folder = self.work / target.identifier
         try:
             tree, wheel = self._step(target, result, "build", lambda log: self._build(target, interpreter, folder, log))
@@ -294,12 +300,9 @@ class _TargetRunner:
     def test_only(self, job: _Job, wheel: Path, built_by: str) -> None:
         """Test the limited-API wheel ``built_by`` made, on this target's CPython."""
         target, result, interpreter = job.target, job.result, job.interpreter
-        if self.interrupted.is_set():
-            result.status = "interrupted"
+        if not self._starts(job):
             return
-        if self._reused(job):
-            return
-        result.status, result.interpreter, result.built_by = "running", str(interpreter.path), built_by
+        result.built_by = built_by
         folder = self.work / target.identifier
         tree = self.work / built_by / "src" / self.checkout.tree.relative_to(self.checkout.root)
         try:

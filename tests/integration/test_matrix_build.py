@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from tests.fixtures import FIXTURES, git_repo
+from tests.fixtures import FIXTURES, git_repo, libtally_recipe
 from wheelworks import cli
 from wheelworks.records import Records
 
@@ -24,15 +24,9 @@ def _config(tmp_path, repo, tarball, sha256, build: str, test: str) -> object:
         build-commit = "main"
         [build]
         {build}
-        [[library]]
-        name = "libtally"
-        version = "1.2.3"
-        url = "{tarball.as_uri()}"
-        sha256 = "{sha256}"
-        system = "cmake"
         [test]
         command = "{test}"
-    """))
+    """) + libtally_recipe(tarball, sha256))
     return path
 
 

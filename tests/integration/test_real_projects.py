@@ -127,9 +127,8 @@ CFFI_TEST = f"""
 """
 
 
-def test_cffi_with_libffi_by_autotools(sources, tmp_path):
-    tarball = sources / DEBIAN["libffi"]
-    config = _build(tmp_path, "cffi", sources / "cffi-2.1.1.tar.gz", f"""
+def _libffi(tarball: Path) -> str:
+    return f"""
         [[library]]
         name = "libffi"
         version = "3.4.4"
@@ -137,7 +136,12 @@ def test_cffi_with_libffi_by_autotools(sources, tmp_path):
         sha256 = "{_sha(tarball)}"
         system = "autotools"
         args = ["--disable-static", "--disable-docs"]
-    """ + CFFI_TEST)
+    """
+
+
+def test_cffi_with_libffi_by_autotools(sources, tmp_path):
+    tarball = sources / DEBIAN["libffi"]
+    config = _build(tmp_path, "cffi", sources / "cffi-2.1.1.tar.gz", _libffi(tarball) + CFFI_TEST)
     _vendored(config, "cffi.libs", "libffi", "/usr/lib/x86_64-linux-gnu/libffi.so.8")
 
 
@@ -153,15 +157,7 @@ def test_cffi_with_libffi_from_a_tarball_without_configure(sources, tmp_path):
     tarball = tmp_path / "libffi-3.4.4-noconfigure.tar.gz"
     with tarfile.open(tarball, "w:gz") as archive:
         archive.add(root, arcname=root.name)
-    config = _build(tmp_path, "cffi", sources / "cffi-2.1.1.tar.gz", f"""
-        [[library]]
-        name = "libffi"
-        version = "3.4.4"
-        url = "{tarball.as_uri()}"
-        sha256 = "{_sha(tarball)}"
-        system = "autotools"
-        args = ["--disable-static", "--disable-docs"]
-    """ + CFFI_TEST)
+    config = _build(tmp_path, "cffi", sources / "cffi-2.1.1.tar.gz", _libffi(tarball) + CFFI_TEST)
     log = (Records(config.parent / "builds").folder(Records(config.parent / "builds").load("latest").id)
            / "logs" / "libraries" / "libffi.log").read_text()
     assert "autogen.sh" in log or "autoreconf" in log

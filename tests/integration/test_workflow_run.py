@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import libtally_recipe
 from tests.helpers import pip_install, serving
 from tests.workflow_harness import HarnessError, Runner, StepFailed, image_pythons, load
 from wheelworks import cli, interpreters, platforms
@@ -31,15 +32,9 @@ def generated_repo(pytally_repo, libtally_tarball, pythons, tmp_path_factory) ->
         build-commit = "main"
         [build]
         python = ["{pythons[-1]}"]
-        [[library]]
-        name = "libtally"
-        version = "1.2.3"
-        url = "{tarball.as_uri()}"
-        sha256 = "{sha256}"
-        system = "cmake"
         [test]
         command = "python -c 'import pytally; assert pytally.sum(2, 3, 4) == 9'"
-    """))
+    """) + libtally_recipe(tarball, sha256))
     cwd = Path.cwd()
     os.chdir(repo)
     try:
