@@ -38,7 +38,6 @@ class Gate:
     missing: tuple[str, ...] = ()  # selected targets with no wheel of the version
     different: tuple[str, ...] = ()  # wheels whose bytes or commit are not what a record says
     untested: tuple[str, ...] = ()  # wheels no stored build record tested
-    notes: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -299,7 +298,7 @@ def release(
     found = find(index, name, version, platform)
     verdict = gate(found.files, index.records(), expected, tag_commit)
     plan = ReleasePlan(found.name, found.version, found.index, found.files, verdict)
-    notes = [f"release gate: {verdict.describe()}", *verdict.notes]
+    notes = [f"release gate: {verdict.describe()}"]
     if verdict.different or (not verdict.complete and not partial):
         if not dry_run:
             hint = None if verdict.different else "--partial releases what is there"

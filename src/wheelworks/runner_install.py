@@ -18,7 +18,6 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -36,21 +35,12 @@ TOOL_PYTHON = "3.12"  # the CPython that runs wheelworks on the runners
 _EPOCH = "315532800"
 
 
-@dataclass(frozen=True)
-class RunnerInstall:
-    """What the generated install step runs: ``pip install --require-hashes -r requirements``
-    (paths relative to the repository root), then, for a git pin, ``pip install --no-deps vcs``."""
-
-    requirements: str
-    vcs: str | None = None
-
-
 def extras_for(config: Config) -> tuple[str, ...]:
     """The extras runners need: uv and ccache always; boto3 only for S3 containers."""
     return ("fast", "s3") if any(c.url.startswith("s3://") for c in config.containers) else ("fast",)
 
 
-def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras: tuple[str, ...]) -> RunnerInstall:
+def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras: tuple[str, ...]) -> None:
     """Write ``.wheelworks/dist/`` under ``root``: the bundled wheel (when ``install`` is
     empty) and the hashed requirements, with ``extras``, for every platform. Needs uv and PyPI."""
     uv = tools.uv(env)
@@ -62,7 +52,6 @@ def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras:
         old.unlink()
     inputs = dist / "requirements.in"
     kind = pin_kind(install)
-    vcs = install if kind == "vcs" else None
     own = None
     if kind == "bundled":
         wheel = self_wheel(dist, env, log)
@@ -75,7 +64,7 @@ def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras:
          "--python-version", TOOL_PYTHON, "-o", compiled, inputs], log=log, env=env)
     lines = compiled.read_text().splitlines()
     compiled.unlink()
-    if vcs:  # pip cannot hash a git checkout: it is installed on its own, by commit, without dependencies
+    if kind == "vcs":  # pip cannot hash a git checkout: it is installed on its own, by commit, without dependencies
         name = Requirement(install.split(" @ ", 1)[0]).name.lower()
         lines = _without(lines, name)
     elif kind == "hashed":
@@ -85,7 +74,6 @@ def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras:
     (root / REQUIREMENTS).write_text(
         "# Written by `wheelworks ci github`: what the generated workflows install, pinned by sha256.\n"
         + "\n".join(lines) + "\n")
-    return RunnerInstall(REQUIREMENTS.as_posix(), vcs.split(" @ ", 1)[1] if vcs else None)
 
 
 def _dependencies(wheel: Path, extras: tuple[str, ...]) -> list[str]:

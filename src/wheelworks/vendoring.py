@@ -42,8 +42,7 @@ print(json.dumps({"modules": modules, "loaded": sorted(loaded), "site": str(dist
 @dataclass(frozen=True)
 class Vendoring:
     modules: tuple[str, ...]  # the extension modules imported
-    vendored: tuple[str, ...]  # recipe libraries loaded from the wheel's .libs
-    foreign: tuple[str, ...]  # recipe libraries loaded from anywhere else
+    vendored: tuple[str, ...]  # recipe libraries loaded from the wheel's .libs (anything else fails the check)
 
 
 def library_stems(prefixes: Iterable[Path]) -> set[str]:
@@ -85,4 +84,4 @@ def check(python: Path, distribution: str, stems: Iterable[str], log: Path) -> V
     if foreign:
         raise StepError(f"{distribution} loads {', '.join(foreign)} from outside the wheel",
                         "the wheel does not carry its own copy; see the repair log")
-    return Vendoring(tuple(report["modules"]), tuple(vendored), ())
+    return Vendoring(tuple(report["modules"]), tuple(vendored))

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 import hashlib
-import json
 
 from tests.helpers import make_wheel, pip_install, serving, record_for
 from wheelworks import cli
