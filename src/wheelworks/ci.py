@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from wheelworks.config import Config, ci_resources, pin_kind
+from wheelworks.config import Config, ci_resources
+from wheelworks.pins import install_kind
 from wheelworks.pythons import order
 from wheelworks.targets import Matrix, platform_targets
 from wheelworks.runner_install import REQUIREMENTS, TOOL_PYTHON
@@ -68,10 +69,10 @@ def _install(config: Config, python: str) -> dict[str, Any]:
     """The step that installs exactly the wheelworks the config pins: every byte hashed,
     and a git pin by its commit."""
     script = f'{python} -m pip install --require-hashes --no-deps -r {REQUIREMENTS.as_posix()}\n'
-    if pin_kind(config.ci.install) == "vcs":
+    if install_kind(config.ci.install) == "vcs":
         script += f'{python} -m pip install --no-deps "$WHEELWORKS_VCS"\n'
     step: dict[str, Any] = {"name": "Install wheelworks (pinned by sha256)", "run": script}
-    if pin_kind(config.ci.install) == "vcs":
+    if install_kind(config.ci.install) == "vcs":
         step["env"] = {"WHEELWORKS_VCS": config.ci.install.split(" @ ", 1)[1]}
     return step
 

@@ -6,25 +6,22 @@ a setting silently ignored.
 
 from __future__ import annotations
 
-import collections.abc
-import difflib
 import fnmatch
 import functools
 import re
 import sys
-import types
-import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from wheelworks.errors import ConfigError
 from wheelworks.hashes import digest
+from wheelworks.pins import INSTALL_HINT, install_kind, pin_problem
 from wheelworks.pythons import ENABLE
+from wheelworks.recipes import LibraryRecipe, recipes
+from wheelworks.schema import check_keys, check_table, require, schema_of, strs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,7 +30,6 @@ else:
 
 CONFIG_NAME = "wheelworks.toml"
 BUILD_COMMIT_VARS = ("WHEELWORKS_BUILD_COMMIT", "BUILD_COMMIT")
-LIBRARY_SYSTEMS = ("autotools", "cmake", "meson", "make", "script")
 FRONTENDS = ("build", "build[uv]", "uv")
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,21 +38,6 @@ class ProjectConfig:
     repo: str  # a git URL, or an absolute path to a git repository, folder or sdist
     build_commit: str
     subdir: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class LibraryRecipe:
-    name: str
-    version: str
-    system: str
-    url: str | None = None
-    path: Path | None = None
-    sha256: str | None = None
-    args: tuple[str, ...] = ()
-    script: str | None = None
-    depends: tuple[str, ...] = ()
-    subdir: str = ""  # where the build files are inside the source (lz4's contrib/meson, say)
-    jobs: int | None = None  # parallel compile jobs; None: the build's -j
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +79,7 @@ class CIConfig:
     schedule: str  # cron, for nightly builds
     manylinux: str  # the manylinux image family Linux jobs build in
     manylinux_tag: str
-    install: str  # how runners get wheelworks: "" bundles the running one; else a pinned requirement (pin_kind)
+    install: str  # how runners get wheelworks: "" bundles the running one; else a pinned requirement (pins.install_kind)
     pins: Mapping[str, str] = field(default_factory=dict)  # action -> "<sha> # <tag>"
     release_upload: str  # trusted-publishing | token
     pypi_token_secret: str
@@ -121,36 +102,13 @@ class Config:
         return self.path.parent
 
 
-def _kind(hint: Any) -> str:
-    """The TOML type a field's annotation asks for: "str", "strs" (a list of strings, or
-    one string), "env" (a table of scalars), "int" (positive) or "bool"."""
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return _kind(args[0])
-    if hint in (str, Path):
-        return "str"
-    if hint in (bool, int):
-        return hint.__name__
-    if typing.get_origin(hint) is tuple:
-        return "strs"
-    if typing.get_origin(hint) in (Mapping, collections.abc.Mapping, dict):
-        return "env"
-    raise TypeError(f"no TOML kind for {hint!r}")
-
-
-def _schema_of(cls: type) -> dict[str, str]:
-    """TOML key -> kind, from a config dataclass: the field names with - for _."""
-    hints = typing.get_type_hints(cls)
-    return {f.name.replace("_", "-"): _kind(hints[f.name]) for f in fields(cls) if f.metadata.get("toml", True)}
-
-
 _SCHEMA: dict[str, dict[str, str]] = {
-    "project": _schema_of(ProjectConfig),
-    "build": _schema_of(BuildConfig),
-    "library": _schema_of(LibraryRecipe),
-    "test": _schema_of(TestConfig),
-    "container": _schema_of(ContainerConfig),
-    "ci": _schema_of(CIConfig),
+    "project": schema_of(ProjectConfig),
+    "build": schema_of(BuildConfig),
+    "library": schema_of(LibraryRecipe),
+    "test": schema_of(TestConfig),
+    "container": schema_of(ContainerConfig),
+    "ci": schema_of(CIConfig),
 }
 _TOP_LEVEL = {"project": "table", "build": "table", "library": "tables", "test": "table", "containers": "tables",
               "ci": "table"}
@@ -200,7 +158,7 @@ def _defaults() -> dict[str, Any]:
 
 def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
     where = path.name
-    _check_keys(data, _TOP_LEVEL, where)
+    check_keys(data, _TOP_LEVEL, where)
     defaults = _defaults()
     project = {**defaults["project"], **_table(data, "project", where)}
     build = {**defaults["build"], **_table(data, "build", where)}
@@ -208,9 +166,9 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
     raw_libraries = data.get("library", [])
     if not isinstance(raw_libraries, list) or not all(isinstance(t, dict) for t in raw_libraries):
         raise ConfigError(f"{where}: 'library' must be an array of tables ([[library]])")
-    libraries = [_check(t, "library", f"{where}: library[{i}]") for i, t in enumerate(raw_libraries)]
+    libraries = [_checked(t, "library", f"{where}: library[{i}]") for i, t in enumerate(raw_libraries)]
     for key in ("name", "repo"):
-        _require(project, key, f"{where}: [project]")
+        require(project, key, f"{where}: [project]")
     for var in BUILD_COMMIT_VARS:
         if env.get(var):
             project["build-commit"] = env[var]
@@ -227,8 +185,8 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
             subdir=project.get("subdir", ""),
         ),
         build=_build_config(build, where),
-        libraries=_order(tuple(_library(t, i, path, where) for i, t in enumerate(libraries)), where),
-        test=TestConfig(requires=_strs(test.get("requires")), command=test.get("command")),
+        libraries=recipes(libraries, path.parent, where),
+        test=TestConfig(requires=strs(test.get("requires")), command=test.get("command")),
         containers=containers,
         ci=ci,
         digest=digest(effective),
@@ -239,51 +197,11 @@ def _table(data: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: '{name}' must be a table ([{name}])")
-    return _check(table, name, f"{where}: [{name}]")
+    return _checked(table, name, f"{where}: [{name}]")
 
 
-def _check(table: Mapping[str, Any], schema: str, where: str) -> dict[str, Any]:
-    spec = _SCHEMA[schema]
-    _check_keys(table, spec, where)
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        kind = spec[key]
-        if kind == "str" and isinstance(value, str):
-            out[key] = value
-        elif kind == "strs" and isinstance(value, str):
-            out[key] = value.split()
-        elif kind == "strs" and isinstance(value, list) and all(isinstance(v, str) for v in value):
-            out[key] = value
-        elif kind == "bool" and isinstance(value, bool):
-            out[key] = value
-        elif kind == "int" and isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            out[key] = value
-        elif kind == "env" and isinstance(value, dict) and all(
-            isinstance(v, (str, int, float, bool)) for v in value.values()
-        ):
-            out[key] = {k: str(v) for k, v in value.items()}
-        else:
-            expected = {"str": "a string", "strs": "a list of strings", "env": "a table of strings",
-                        "int": "a positive integer", "bool": "true or false"}
-            raise ConfigError(f"{where}: '{key}' must be {expected[kind]}, not {value!r}")
-    return out
-
-
-def _check_keys(table: Mapping[str, Any], known: Mapping[str, str], where: str) -> None:
-    for key in table:
-        if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
-            raise ConfigError(f"{where}: unknown key '{key}'", hint)
-
-
-def _require(table: Mapping[str, Any], key: str, where: str) -> None:
-    if not table.get(key):
-        raise ConfigError(f"{where}: missing required key '{key}'")
-
-
-def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(value or ())
+def _checked(table: Mapping[str, Any], schema: str, where: str) -> dict[str, Any]:
+    return check_table(table, _SCHEMA[schema], where)
 
 
 def _location(value: str, base: Path) -> str:
@@ -316,46 +234,12 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
         python=tuple(build["python"]) if "python" in build else None,
         enable=tuple(build["enable"]),
         abi3=build.get("abi3"),
-        repair_exclude=_strs(build.get("repair-exclude")),
-        skip=_strs(build.get("skip")),
+        repair_exclude=strs(build.get("repair-exclude")),
+        skip=strs(build.get("skip")),
         environment=build.get("environment", {}),
         before_build=build.get("before-build"),
         missing_python=build["missing-python"],
-        interpreters=_strs(build.get("interpreters")),
-    )
-
-
-def _library(table: dict[str, Any], index: int, path: Path, where: str) -> LibraryRecipe:
-    here = f"{where}: library[{index}]"
-    for key in ("name", "version", "system"):
-        _require(table, key, here)
-    name = table["name"]
-    here = f"{where}: library '{name}'"
-    if table["system"] not in LIBRARY_SYSTEMS:
-        raise ConfigError(
-            f"{here}: unknown system {table['system']!r}", f"use one of {', '.join(LIBRARY_SYSTEMS)}"
-        )
-    if ("url" in table) == ("path" in table):
-        raise ConfigError(f"{here}: give exactly one of 'url' or 'path'")
-    sha256 = table.get("sha256")
-    if "url" in table and not sha256:
-        raise ConfigError(f"{here}: missing required key 'sha256' (needed with 'url')")
-    if sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
-        raise ConfigError(f"{here}: sha256 {sha256!r} is not 64 hex digits")
-    if (table["system"] == "script") != ("script" in table):
-        raise ConfigError(f"{here}: 'script' is required with system = \"script\" and only then")
-    return LibraryRecipe(
-        name=name,
-        version=table["version"],
-        system=table["system"],
-        url=table.get("url"),
-        path=(path.parent / table["path"]).resolve() if "path" in table else None,
-        sha256=sha256.lower() if sha256 else None,
-        args=_strs(table.get("args")),
-        script=table.get("script"),
-        depends=_strs(table.get("depends")),
-        subdir=table.get("subdir", "").strip("/"),
-        jobs=table.get("jobs"),
+        interpreters=strs(build.get("interpreters")),
     )
 
 
@@ -365,14 +249,14 @@ def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, .
     containers = []
     for name, table in tables.items():
         here = f"{where}: [containers.{name}]"
-        table = _check(table, "container", here)
-        _require(table, "url", here)
+        table = _checked(table, "container", here)
+        require(table, "url", here)
         url = table["url"]
         containers.append(
             ContainerConfig(
                 name=name,
                 url=url if "://" in url else str((path.parent / url).resolve()),
-                branches=_strs(table.get("branches")),
+                branches=strs(table.get("branches")),
                 keep=table.get("keep"),
                 endpoint=table.get("endpoint"),
                 access_key_id=table.get("access-key-id"),
@@ -388,20 +272,14 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
     for name in table["platforms"]:
         if name not in known:
             raise ConfigError(f"{where}: [ci] platforms: unknown platform {name!r}", f"known: {', '.join(known)}")
-    if pin_kind(table["install"]) is None:
-        raise ConfigError(
-            f"{where}: [ci] install = {table['install']!r} does not pin wheelworks",
-            "leave it out to bundle the running wheelworks, or write 'wheelworks==X --hash=sha256:<64 hex>' "
-            "or 'wheelworks @ git+https://…@<40-hex commit>'",
-        )
+    if install_kind(table["install"]) is None:
+        raise ConfigError(f"{where}: [ci] install = {table['install']!r} does not pin wheelworks", INSTALL_HINT)
     if table["release-upload"] not in ("trusted-publishing", "token"):
         raise ConfigError(f"{where}: [ci] release-upload must be 'trusted-publishing' or 'token'")
     for name, pin in table.get("pins", {}).items():
-        image = "." in name.split("/")[0]  # a registry host: a container image, else an action
-        if image and not re.fullmatch(r"sha256:[0-9a-f]{64}", pin):
-            raise ConfigError(f"{where}: [ci] pins: image {name} = {pin!r} is not a sha256:<64 hex> digest")
-        if not image and not re.fullmatch(r"[0-9a-f]{40}( +# .+)?", pin):
-            raise ConfigError(f"{where}: [ci] pins: {name} = {pin!r} is not a 40-hex commit (with an optional '# tag')")
+        problem = pin_problem(name, pin)
+        if problem:
+            raise ConfigError(f"{where}: [ci] pins: {name} = {pin!r} {problem}")
     return CIConfig(
         platforms=tuple(table["platforms"]),
         schedule=table["schedule"],
@@ -413,25 +291,6 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
         pypi_token_secret=table["pypi-token-secret"],
         secrets=tuple(table["secrets"]),
     )
-
-
-def pin_kind(install: str) -> str | None:
-    """How ``[ci] install`` pins wheelworks: "bundled" (empty: the running wheelworks,
-    as a wheel in the repository), "hashed" (NAME==X --hash=sha256:…), "vcs" (NAME @
-    git+https://…@<commit>); None when it does not pin it."""
-    if install == "":
-        return "bundled"
-    if re.fullmatch(r"[\w.\[\],-]+ @ git\+https://\S+@[0-9a-f]{40}", install.strip()):
-        return "vcs"
-    spec, _, hashes = install.partition(" --hash=")
-    try:
-        requirement = Requirement(spec.strip())
-    except InvalidRequirement:
-        return None
-    operators = [s.operator for s in requirement.specifier]
-    if operators == ["=="] and re.fullmatch(r"sha256:[0-9a-f]{64}( --hash=sha256:[0-9a-f]{64})*", hashes.strip()):
-        return "hashed"
-    return None
 
 
 @functools.cache
@@ -459,35 +318,6 @@ def named_container(config: Config, name: str) -> ContainerConfig:
         return ContainerConfig(name=name, url=name if "://" in name else str(Path(name).resolve()))
     known = ", ".join(c.name for c in config.containers)
     raise ConfigError(f"{config.path.name}: no container named '{name}'", f"known: {known}; or give a URL")
-
-
-def _order(libraries: tuple[LibraryRecipe, ...], where: str) -> tuple[LibraryRecipe, ...]:
-    """Dependencies before their dependents; unknown or circular dependencies are errors."""
-    by_name: dict[str, LibraryRecipe] = {}
-    for library in libraries:
-        if library.name in by_name:
-            raise ConfigError(f"{where}: library '{library.name}' is defined twice")
-        by_name[library.name] = library
-    ordered: list[LibraryRecipe] = []
-    visiting: list[str] = []
-
-    def visit(library: LibraryRecipe) -> None:
-        if library in ordered:
-            return
-        if library.name in visiting:
-            cycle = " -> ".join([*visiting[visiting.index(library.name) :], library.name])
-            raise ConfigError(f"{where}: libraries depend on each other in a cycle: {cycle}")
-        visiting.append(library.name)
-        for dep in library.depends:
-            if dep not in by_name:
-                raise ConfigError(f"{where}: library '{library.name}' depends on unknown library '{dep}'")
-            visit(by_name[dep])
-        visiting.pop()
-        ordered.append(library)
-
-    for library in libraries:
-        visit(library)
-    return tuple(ordered)
 
 
 def _matches(identifier: str, patterns: tuple[str, ...] | list[str]) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from wheelworks import tools, venvs
 from wheelworks.cache import Cache
-from wheelworks.config import LibraryRecipe
+from wheelworks.recipes import LibraryRecipe
 from wheelworks.downloads import HashMismatch, save_verified, url_chunks
 from wheelworks.errors import CommandError, LibraryError
 from wheelworks.hashes import digest, file_sha256, tree_digest

@@ -23,7 +23,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from wheelworks import tools
-from wheelworks.config import Config, pin_kind
+from wheelworks.config import Config
+from wheelworks.pins import install_kind
 from wheelworks.errors import ToolError
 from wheelworks.hashes import file_sha256
 from wheelworks.run import run
@@ -51,7 +52,7 @@ def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras:
     for old in dist.glob("wheelworks-*.whl"):
         old.unlink()
     inputs = dist / "requirements.in"
-    kind = pin_kind(install)
+    kind = install_kind(install)
     own = None
     if kind == "bundled":
         wheel = self_wheel(dist, env, log)

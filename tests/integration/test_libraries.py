@@ -12,7 +12,7 @@ import pytest
 from tests.fixtures import FIXTURES
 from wheelworks import libraries, platforms
 from wheelworks.cache import Cache
-from wheelworks.config import LibraryRecipe
+from wheelworks.recipes import LibraryRecipe
 
 pytestmark = pytest.mark.slow
 

@@ -74,6 +74,9 @@ def test_pyproject_tool_table(tmp_path):
         (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "script"\npath = "a"\n', "'script' is required"),
         (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\ndepends = ["b"]\n', "depends on unknown library 'b'"),
         ("[project]\nname = \"x\"\n", "missing required key 'repo'"),
+        (BASE + '[build]\nenvironment = ["A=1"]\n', "'environment' must be a table of strings"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\njobs = 0\n', "'jobs' must be a positive integer"),
+        (BASE + '[ci]\npins = { "actions/checkout" = "v6" }\n', "[ci] pins: actions/checkout = 'v6' is not a 40-hex commit"),
         ("[project\n", "invalid TOML"),
     ],
 )

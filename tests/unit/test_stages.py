@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wheelworks import interpreters, repair
-from wheelworks.config import LibraryRecipe
+from wheelworks.recipes import LibraryRecipe
 from wheelworks.errors import WheelworksError
 from wheelworks.libraries import commands, recipe_key, search_environment
 from wheelworks.platforms import Platform
