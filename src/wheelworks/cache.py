@@ -6,9 +6,7 @@ leaves a folder that the next run removes and makes again.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,8 +14,8 @@ from pathlib import Path
 import filelock
 import platformdirs
 
+from wheelworks import owners
 from wheelworks.errors import UsageError
-from wheelworks.records import process_alive
 
 OWNER = ".owner"  # in a work folder: "<pid> <host>" of the build using it
 CACHEDIR_TAG = (
@@ -48,7 +46,8 @@ class Cache:
         """Make a work folder under tmp/ that names its process, so a later sweep can tell
         whether it is still in use."""
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / OWNER).write_text(f"{os.getpid()} {socket.gethostname()}\n")
+        pid, host = owners.this_process()
+        (folder / OWNER).write_text(f"{pid} {host}\n")
 
     def sweep_tmp(self, now: float, grace: float = 86400.0) -> list[str]:
         """Remove what killed builds left in tmp/: work folders whose process is gone, and
@@ -58,9 +57,8 @@ class Cache:
         for entry in folder.iterdir() if folder.is_dir() else []:
             try:
                 owner = (entry / OWNER).read_text().split() if (entry / OWNER).is_file() else None
-                if owner and owner[1:] == [socket.gethostname()]:
-                    dead = not process_alive(int(owner[0]))
-                else:
+                dead = owners.gone(int(owner[0]), owner[1]) if owner else None
+                if dead is None:
                     dead = now - entry.stat().st_mtime > grace
             except (OSError, ValueError, IndexError):
                 continue

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -22,7 +21,7 @@ from typing import Protocol, TypeVar
 from packaging.utils import parse_wheel_filename
 
 from wheelworks import run as run_mod
-from wheelworks import atomic, interpreters, libraries, platforms, repair, reproducible, test, tools, vendoring, venvs
+from wheelworks import atomic, interpreters, libraries, owners, platforms, repair, reproducible, test, tools, vendoring, venvs
 from wheelworks.inputs import reusable, target_key, tool_versions
 from wheelworks.reproducible import commit_epoch
 from wheelworks.build import Frontend, frontend
@@ -83,6 +82,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         )
     found = _interpreters(config, targets, versions, options.env, platform, reporter)
     store = Records(options.builds_dir)
+    pid, host = owners.this_process()
     record = BuildRecord(
         id=store.new_id(),
         project=config.project.name,
@@ -93,8 +93,8 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         platform=platform.tag,
         started=time.time(),
         wheelhouse=str(options.wheelhouse),
-        pid=os.getpid(),
-        host=socket.gethostname(),
+        pid=pid,
+        host=host,
         matrix=list(versions.versions),
         matrix_source=versions.describe(),
         targets=[

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 import zipfile
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
@@ -27,21 +25,13 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import Version
 
 from wheelworks.config import Config, container_for, named_container
-from wheelworks.containers import (
-    CLAIMS, COMPLETE, FILES, RECORDS, SCRATCH, SIMPLE, Store, claim_key, file_key, open_container,
-)
-from wheelworks.containers.index import (
-    HTML_TYPE, JSON_TYPE, IndexedFile, listing_html, project_html, project_json, root_html, root_json,
-)
+from wheelworks.containers import COMPLETE, RECORDS, Store, claim_key, file_key, open_container
+from wheelworks.containers.index import HTML_TYPE, IndexedFile
+from wheelworks.containers.state import Tags, by_project, by_version, claim, read_state, rebuild_index, sweep, tags_of
 from wheelworks.errors import ContainerError
 from wheelworks.hashes import digest, file_sha256
 from wheelworks.records import BuildRecord
 from wheelworks.report import CSS, build_html, overview_html
-
-REBUILD_ATTEMPTS = 30
-ORPHAN_GRACE = 3600.0  # seconds unclaimed bytes may wait for the claim a live publisher is about to write
-
-Tags = frozenset[tuple[str, str]]  # (python tag, platform tag) pairs a wheel serves
 
 
 @dataclass(frozen=True)
@@ -119,10 +109,6 @@ def core_metadata(wheel: Path) -> bytes:
         raise ContainerError(f"{wheel}: not a readable wheel ({exc})") from None
 
 
-def tags_of(filename: str) -> Tags:
-    return frozenset((t.interpreter, t.platform) for t in parse_wheel_filename(filename)[3])
-
-
 def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep: int | None = None,
          records: Sequence[BuildRecord] = ()) -> PublishPlan:
     """Decide what publishing ``wheels`` does, reading the container and writing nothing.
@@ -131,7 +117,7 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
     version that pruning would remove at once (older than the ``keep`` newest).
     """
     files = [describe(w) for w in wheels]
-    claims = {f.filename: _claim(store, f.filename) for f in files}
+    claims = {f.filename: claim(store, f.filename) for f in files}
     conflicts = [f.filename for f in files if claims[f.filename] and claims[f.filename].sha256 != f.sha256]
     if conflicts and not overwrite:
         raise ContainerError(
@@ -181,14 +167,14 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
                       sha256=f.metadata_sha256)
         old = replaced.get(f.filename)
         if not store.put(claim_key(f.filename), _encode(f), "application/json", if_absent=old is None):
-            raced = _claim(store, f.filename)
+            raced = claim(store, f.filename)
             if raced is None or raced.sha256 != f.sha256:
                 raise ContainerError(f"container {store.url}: another publisher stored a different {f.filename} at the same time")
             result.unchanged.append(f.filename)
             continue
         result.uploaded.append(f.filename)
-    published = [_claim(store, w.name) for w in wheels]
-    for (project, version), group in _by_version(f for f in published if f is not None).items():
+    published = [claim(store, w.name) for w in wheels]
+    for (project, version), group in by_version(f for f in published if f is not None).items():
         filenames = sorted(f.filename for f in group)
         marker = {"project": project, "version": version, "files": filenames,
                   "tags": sorted(list(t) for f in filenames for t in tags_of(f))}
@@ -227,62 +213,8 @@ def publish(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, ke
                  keep=keep, records=records)
 
 
-def _claim(store: Store, filename: str) -> IndexedFile | None:
-    data = store.get(claim_key(filename))
-    return IndexedFile(**json.loads(data)) if data else None
-
-
 def _encode(f: IndexedFile) -> bytes:
     return json.dumps(asdict(f), indent=1).encode()
-
-
-def _write_dashboard(store: Store) -> None:
-    """The builds overview of every record the container holds (builds/index.html)."""
-    found = []
-    for key in sorted(store.list(RECORDS)):
-        data = store.get(key) if key.endswith("/record.json") else None
-        if data:
-            found.append(BuildRecord.from_json(json.loads(data)))
-    found.sort(key=lambda r: r.started)
-    store.put(f"{RECORDS}style.css", CSS.encode(), "text/css")
-    store.put(f"{RECORDS}index.html", overview_html(found[-50:]).encode(), HTML_TYPE)
-
-
-def _by_version(files: Iterable[IndexedFile]) -> dict[tuple[str, str], list[IndexedFile]]:
-    groups: dict[tuple[str, str], list[IndexedFile]] = defaultdict(list)
-    for f in files:
-        groups[(f.project, f.version)].append(f)
-    return groups
-
-
-@dataclass(frozen=True)
-class ContainerState:
-    claims: tuple[IndexedFile, ...]
-    complete: Mapping[tuple[str, str], Tags]  # (project, version) -> tags its finished publishes delivered
-    partial: bool  # some listed claim vanished while it was read
-
-    def with_publish(self, files: Sequence[IndexedFile]) -> ContainerState:
-        """The state once ``files`` are published and marked complete."""
-        names = {f.filename for f in files}
-        complete = dict(self.complete)
-        for key, group in _by_version(files).items():
-            complete[key] = complete.get(key, frozenset()) | frozenset(t for f in group for t in tags_of(f.filename))
-        claims = tuple(c for c in self.claims if c.filename not in names) + tuple(files)
-        return ContainerState(claims, complete, self.partial)
-
-
-def read_state(store: Store) -> ContainerState:
-    listing = store.list(".wheelworks/")
-    claims, partial = _claims(store, listing)
-    complete: dict[tuple[str, str], Tags] = defaultdict(frozenset)
-    for key in sorted(k for k in listing if k.startswith(COMPLETE) and k.endswith(".json")):
-        data = store.get(key)
-        if data is None:
-            partial = True
-            continue
-        marker = json.loads(data)
-        complete[(marker["project"], marker["version"])] |= frozenset(tuple(t) for t in marker["tags"])
-    return ContainerState(tuple(claims), dict(complete), partial)
 
 
 def prune_set(claims: Sequence[IndexedFile], complete: Mapping[tuple[str, str], Tags], keep: int) -> list[IndexedFile]:
@@ -290,7 +222,7 @@ def prune_set(claims: Sequence[IndexedFile], complete: Mapping[tuple[str, str], 
     anything newer) stay; an older version goes only when every (Python, platform) tag it
     serves is served by a newer, complete, kept version."""
     doomed = []
-    for project, files in _by_project(claims).items():
+    for project, files in by_project(claims).items():
         versions = sorted({Version(f.version) for f in files}, reverse=True)
         finished = [v for v in versions if (project, str(v)) in complete]
         kept = finished[:max(keep, 1)]
@@ -307,85 +239,16 @@ def prune_set(claims: Sequence[IndexedFile], complete: Mapping[tuple[str, str], 
     return doomed
 
 
-def _by_project(files: Iterable[IndexedFile]) -> dict[str, list[IndexedFile]]:
-    groups: dict[str, list[IndexedFile]] = defaultdict(list)
-    for f in files:
-        groups[f.project].append(f)
-    return groups
-
-
-def _claims(store: Store, listing: Mapping[str, int]) -> tuple[list[IndexedFile], bool]:
-    files, partial = [], False
-    for key in sorted(listing):
-        if key.startswith(CLAIMS) and key.endswith(".json"):
-            data = store.get(key)
-            if data is None:
-                partial = True
-                continue
-            files.append(IndexedFile(**json.loads(data)))
-    return files, partial
-
-
-def _state(listing: Mapping[str, int]) -> set[tuple[str, int]]:
-    return {(k, v) for k, v in listing.items() if k.startswith((CLAIMS, FILES))}
-
-
-def rebuild_index(store: Store) -> list[IndexedFile]:
-    """Rewrite every index page from the container's contents; returns the files indexed."""
-    listing = store.list()
-    for attempt in range(REBUILD_ATTEMPTS):
-        claims, _ = _claims(store, listing)
-        files = [f for f in claims if listing.get(f.path) == f.size]
-        _write_index(store, files, listing)
-        after = store.list()
-        if _state(after) == _state(listing):
-            return files
-        listing = after
-        time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # let concurrent publishers fall out of step
-    raise ContainerError(f"container {store.url}: the index kept changing under concurrent publishers; publish again")
-
-
-def _write_index(store: Store, files: list[IndexedFile], listing: Mapping[str, int]) -> None:
-    by_project = _by_project(files)
-    for project, project_files in by_project.items():
-        store.put(f"{SIMPLE}{project}/index.html", project_html(project, project_files).encode(), HTML_TYPE)
-        store.put(f"{SIMPLE}{project}/index.json", project_json(project, project_files).encode(), JSON_TYPE)
-    store.put(f"{SIMPLE}index.html", root_html(list(by_project)).encode(), HTML_TYPE)
-    store.put(f"{SIMPLE}index.json", root_json(list(by_project)).encode(), JSON_TYPE)
-    has_builds = any(k.startswith(RECORDS) and k.endswith("/record.json") for k in listing)
-    store.put("index.html", listing_html(files, builds=has_builds).encode(), HTML_TYPE)
-    records = sorted(k for k in listing if k.startswith(RECORDS) and k.endswith("/record.json"))
-    store.put(f"{RECORDS}index.json", json.dumps({"records": records}, indent=1).encode(), JSON_TYPE)
-    for key in listing:  # pages of projects that have no files left
-        parts = key.split("/")
-        if len(parts) == 3 and f"{parts[0]}/" == SIMPLE and parts[1] not in by_project:
-            store.delete(key)
-
-
-def sweep(store: Store, now: float, grace: float = ORPHAN_GRACE) -> list[str]:
-    """Remove bytes no claim names that were stored more than ``grace`` seconds ago (a
-    killed publisher's or prune's leftovers), and a folder store's stale scratch files.
-    Nothing a claim names, and nothing a live publisher may still claim, is touched."""
-    listing = store.list()
-    claims, partial = _claims(store, listing)
-    if partial:
-        return []
-    named = {f.path for f in claims} | {f.path + ".metadata" for f in claims}
-    candidates = [k for k in listing if k.startswith(FILES) and k not in named] + list(store.list(SCRATCH))
-    removed = []
-    for key in sorted(candidates):
-        stored = store.modified(key)
-        if stored is not None and now - stored > grace and (key.startswith(SCRATCH) or _claim_free(store, key)):
-            store.delete(key)
-            removed.append(key)
-    return removed
-
-
-def _claim_free(store: Store, key: str) -> bool:
-    """No claim names ``key`` now (one may have appeared since the listing)."""
-    wheel_key = key.removesuffix(".metadata")
-    claim = _claim(store, wheel_key.rsplit("/", 1)[-1])
-    return claim is None or claim.path != wheel_key
+def _write_dashboard(store: Store) -> None:
+    """The builds overview of every record the container holds (builds/index.html)."""
+    found = []
+    for key in sorted(store.list(RECORDS)):
+        data = store.get(key) if key.endswith("/record.json") else None
+        if data:
+            found.append(BuildRecord.from_json(json.loads(data)))
+    found.sort(key=lambda r: r.started)
+    store.put(f"{RECORDS}style.css", CSS.encode(), "text/css")
+    store.put(f"{RECORDS}index.html", overview_html(found[-50:]).encode(), HTML_TYPE)
 
 
 def record_wheels(record: BuildRecord) -> list[Path]:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from wheelworks import atomic
+from wheelworks import atomic, owners
 from wheelworks.errors import RecordsError
 from wheelworks.masking import mask
 
@@ -82,7 +81,7 @@ class BuildRecord:
 
     def shown_status(self) -> str:
         """The status, with a "running" build whose process is gone shown as "abandoned"."""
-        if self.status == "running" and self.host == socket.gethostname() and not process_alive(self.pid):
+        if self.status == "running" and owners.gone(self.pid, self.host):
             return "abandoned"
         return self.status
 
@@ -97,20 +96,6 @@ class BuildRecord:
         ]
         libraries = [LibraryRecord(**lib) for lib in data["libraries"]]
         return cls(**{**data, "targets": targets, "libraries": libraries})
-
-
-def process_alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    if os.name != "posix":
-        return True  # no cheap check there: never call a live build abandoned
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Records:

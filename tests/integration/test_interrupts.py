@@ -17,7 +17,8 @@ from tests.helpers import make_wheel
 from wheelworks import cli
 from wheelworks.containers import SCRATCH, claim_key, file_key
 from wheelworks.containers.local import LocalStore
-from wheelworks.publish import publish, sweep
+from wheelworks.containers.state import sweep
+from wheelworks.publish import publish
 
 pytestmark = pytest.mark.slow
 
