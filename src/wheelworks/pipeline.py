@@ -170,6 +170,15 @@ def build_matrix(config: Config, cache: Cache, env: Mapping[str, str], today: da
     return matrix(config, wanted, today or date.today())
 
 
+def targets_here(config: Config, options: BuildOptions) -> tuple[Matrix, list[tuple[Target, Interpreter | None]]]:
+    """The matrix, and the targets a build here selects with the CPython each would use
+    (None: absent here; the generated CI provides it). Builds nothing."""
+    versions = build_matrix(config, Cache(options.cache_dir), options.env)
+    native = platforms.native()
+    found = interpreters.discover(versions.versions, config.build.interpreters, options.env, native.os)
+    return versions, [(t, found.get(t.python)) for t in select_targets(config, native, versions, options.only)]
+
+
 def _interpreters(
     config: Config, targets: list[Target], versions: Matrix, env: Mapping[str, str], platform: platforms.Platform,
     reporter: Reporter,

@@ -30,7 +30,7 @@ from wheelworks.containers.index import HTML_TYPE, IndexedFile
 from wheelworks.containers.state import Tags, by_project, by_version, claim, read_state, rebuild_index, sweep, tags_of
 from wheelworks.errors import ContainerError
 from wheelworks.hashes import digest, file_sha256
-from wheelworks.records import BuildRecord
+from wheelworks.records import BuildRecord, Records
 from wheelworks.report import CSS, build_html, overview_html
 
 
@@ -63,19 +63,61 @@ class Published:
     result: PublishResult | None  # None for a dry run
 
 
-def publish_build(config: Config, wheels: Sequence[Path], ref: str, env: Mapping[str, str], *,
-                  container: str | None = None, records: Sequence[BuildRecord] = (), overwrite: bool = False,
-                  dry_run: bool = False, logs: Mapping[str, Path] | None = None) -> Published:
-    """Publish a build's wheels (and the records of the builds that tested them) to the container ``container`` names, or
-    else to the one the branch ``ref`` picks; first sweeping what dead publishers left."""
+@dataclass(frozen=True)
+class Delivery:
+    """The wheels a publish takes, with the records of the builds that tested them."""
+
+    wheels: tuple[Path, ...]
+    ref: str | None  # the branch they were built from, when a record says
+    records: tuple[BuildRecord, ...] = ()
+    logs: Mapping[str, Path] = field(default_factory=dict)  # record id -> its logs folder
+
+
+def delivery_of(record: BuildRecord, builds: Records) -> Delivery:
+    """What a successful build delivered, checked to be the bytes it recorded."""
+    if record.status != "ok":
+        raise ContainerError(f"build {record.id} failed; only successful builds are published",
+                             f"see `wheelworks log {record.id}`")
+    wheels = []
+    for target in record.targets:
+        if target.wheel is None:
+            continue
+        wheel = Path(record.wheelhouse or ".") / target.wheel
+        if not wheel.is_file() or file_sha256(wheel) != target.sha256:
+            raise ContainerError(f"{wheel}: missing or changed since build {record.id}", "build again")
+        wheels.append(wheel)
+    return Delivery(tuple(wheels), record.ref, (record,), {record.id: builds.folder(record.id) / "logs"})
+
+
+def delivery_from(source: str | None, builds_dir: Path) -> Delivery:
+    """A folder of wheels, or the build a record id (or prefix, or "latest") names. A
+    folder that is a CI artifact (wheelhouse/ beside builds/) brings its records along."""
+    if source and Path(source).is_dir():
+        wheels = tuple(sorted(Path(source).glob("*.whl")))
+        builds = Records(Path(source).parent / "builds")
+        records = tuple(builds.delivering({w.name for w in wheels}))
+        delivery = Delivery(wheels, None, records, {r.id: builds.folder(r.id) / "logs" for r in records})
+    else:
+        builds = Records(builds_dir)
+        delivery = delivery_of(builds.load(source or "latest"), builds)
+    if not delivery.wheels:
+        raise ContainerError(f"no wheels to publish in {source or 'the latest build'}")
+    return delivery
+
+
+def publish_build(config: Config, delivery: Delivery, ref: str, env: Mapping[str, str], *,
+                  container: str | None = None, overwrite: bool = False, dry_run: bool = False) -> Published:
+    """Publish a delivery to the container ``container`` names, or else to the one the
+    branch ``ref`` picks; first sweeping what dead publishers left."""
     target = named_container(config, container) if container else container_for(config, ref)
     store = open_container(target, config.root, env)
+    wheels, records = delivery.wheels, delivery.records
     publish_plan = plan(store, wheels, overwrite=overwrite, keep=target.keep, records=records)
     if dry_run:
         return Published(target.name, store.url, publish_plan, None)
     sweep(store, time.time())
     return Published(target.name, store.url, publish_plan,
-                     apply(store, publish_plan, wheels, keep=target.keep, records=records, logs=logs))
+                     apply(store, publish_plan, wheels, keep=target.keep, records=records, logs=delivery.logs))
 
 
 def describe(wheel: Path) -> IndexedFile:
@@ -249,19 +291,3 @@ def _write_dashboard(store: Store) -> None:
     found.sort(key=lambda r: r.started)
     store.put(f"{RECORDS}style.css", CSS.encode(), "text/css")
     store.put(f"{RECORDS}index.html", overview_html(found[-50:]).encode(), HTML_TYPE)
-
-
-def record_wheels(record: BuildRecord) -> list[Path]:
-    """The wheels a successful build delivered, checked to be the bytes it recorded."""
-    if record.status != "ok":
-        raise ContainerError(f"build {record.id} failed; only successful builds are published",
-                             f"see `wheelworks log {record.id}`")
-    wheels = []
-    for target in record.targets:
-        if target.wheel is None:
-            continue
-        wheel = Path(record.wheelhouse or ".") / target.wheel
-        if not wheel.is_file() or file_sha256(wheel) != target.sha256:
-            raise ContainerError(f"{wheel}: missing or changed since build {record.id}", "build again")
-        wheels.append(wheel)
-    return wheels

@@ -147,6 +147,18 @@ class Records:
         return BuildRecord.from_json(data)
 
 
+    def delivering(self, wheels: set[str]) -> list[BuildRecord]:
+        """The readable records of builds that delivered any of these wheel file names."""
+        found = []
+        for build_id in self.ids():
+            try:
+                record = BuildRecord.from_json(json.loads((self.folder(build_id) / RECORD_NAME).read_text("utf-8")))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if wheels & {t.wheel for t in record.targets if t.status == "ok"}:
+                found.append(record)
+        return found
+
     def logs(self, record: BuildRecord, target: str | None) -> tuple[Path, list[Path]]:
         """A build's logs folder and its log files: all of them, or one target's (or
         "source", "libraries")."""

@@ -20,12 +20,16 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from wheelworks.cache import Cache, default_root
+from wheelworks.config import Config
 from wheelworks.containers.client import Index, PageIndex, RemoteFile
 from wheelworks.downloads import HashMismatch, save_verified
 from wheelworks.errors import CommandError, ReleaseError
 from wheelworks.hashes import file_sha256
+from wheelworks.pipeline import build_matrix
 from wheelworks.run import run
-from wheelworks.targets import serves
+from wheelworks.source import release_commit
+from wheelworks.targets import platform_targets, serves
 
 PLATFORMS = ("all", "manylinux", "musllinux", "macosx", "win")
 PYPI_UPLOADS = ("https://upload.pypi.org/", "https://test.pypi.org/")
@@ -269,6 +273,14 @@ def upload(wheels: Sequence[Path], target: UploadTarget, signatures: Sequence[Pa
     finally:
         repository.close()
     return outcome, url
+
+
+def config_gate(config: Config, version: str, env: Mapping[str, str]) -> tuple[list[str], str | None]:
+    """What the config adds to the release gate: the targets every CI platform selects,
+    and the commit the version's tag names (None when the repository cannot say)."""
+    versions = build_matrix(config, Cache(default_root(env)), env)
+    expected = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p, versions)]
+    return expected, release_commit(config.project, version, env)
 
 
 @dataclass

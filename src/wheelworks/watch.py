@@ -20,8 +20,8 @@ from wheelworks import atomic
 from wheelworks.config import Config
 from wheelworks.errors import ConfigError, WheelworksError
 from wheelworks.pipeline import BuildOptions, Reporter, build_wheels
-from wheelworks.publish import publish_build, record_wheels
-from wheelworks.records import BuildRecord
+from wheelworks.publish import delivery_of, publish_build
+from wheelworks.records import BuildRecord, Records
 from wheelworks.source import remote_head
 
 STATE = ".watch.json"
@@ -86,9 +86,8 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
         try:
             result.record = build_wheels(config, options, reporter)
             if result.record.status == "ok":
-                published = publish_build(config, record_wheels(result.record), config.project.build_commit,
-                                          options.env, records=[result.record],
-                                          logs={result.record.id: options.builds_dir / result.record.id / "logs"})
+                delivery = delivery_of(result.record, Records(options.builds_dir))
+                published = publish_build(config, delivery, config.project.build_commit, options.env)
                 result.published = len(published.result.uploaded) if published.result else 0
         except WheelworksError as exc:
             result.error = exc

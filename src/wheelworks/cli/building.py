@@ -1,0 +1,108 @@
+"""``build`` and ``watch``: wheels for the selected targets, once or on a schedule."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+
+from wheelworks import config as config_mod
+from wheelworks import masking, watch
+from wheelworks.cli.options import add_building, build_options, config_path, load_config
+from wheelworks.pipeline import build_wheels, targets_here
+from wheelworks.progress import LiveReporter, PlainReporter, reporter_for, summary_table
+from wheelworks.records import BuildRecord, Records
+from wheelworks.run import tail
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("build", help="build, repair and test wheels for the selected Pythons")
+    add_building(p)
+    p.add_argument("--only", metavar="SELECTOR", help="build only targets matching these globs, e.g. 'cp312-*'")
+    p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
+    p.add_argument("--rebuild", action="store_true", help="build every target, even those whose inputs did not change")
+    p.add_argument("--list", action="store_true", help="print the selected targets and where each CPython is; build nothing")
+    p.set_defaults(func=_build)
+
+    p = commands.add_parser("watch", help="build and publish on a schedule and on new commits, on this machine")
+    add_building(p)
+    p.add_argument("--schedule", metavar="CRON", help="cron expression, UTC (default: [ci] schedule of the config)")
+    p.add_argument("--no-schedule", action="store_true", help="build on new commits only")
+    p.add_argument("--once", action="store_true", help="check once and exit (for cron or a systemd timer)")
+    p.add_argument("--interval", type=float, default=300, help="seconds between checks for new commits (default: 300)")
+    p.set_defaults(func=_watch)
+
+
+def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    config = load_config(args, env)
+    if args.build_commit:  # the flag outranks the config and the environment
+        config = replace(config, project=replace(config.project, build_commit=args.build_commit))
+    options = build_options(args, config, env)
+    if args.list:
+        versions, targets = targets_here(config, options)
+        print(f"matrix: {' '.join(versions.versions) or '(empty)'}  (from {versions.describe()})")
+        for target, interpreter in targets:
+            where = interpreter.path if interpreter else "absent here (the generated CI provides it)"
+            print(f"  {target.identifier:<28} {where}")
+        return 0
+    reporter = reporter_for(sys.stderr, env)
+    with reporter:
+        record = build_wheels(config, options, reporter)
+    if isinstance(reporter, LiveReporter):
+        reporter.console.print(summary_table(record))
+    _summary(record, Records(options.builds_dir))
+    return 0 if record.status == "ok" else 1
+
+
+def _summary(record: BuildRecord, store: Records) -> None:
+    print(f"build {record.id}: {record.project} at {record.commit or record.ref}")
+    for target in record.targets:
+        if target.status == "ok":
+            print(f"  ok      {target.identifier}  {target.wheel}")
+            continue
+        failed = next((s for s in target.steps if s.status == "failed"), None)
+        print(f"  {target.status:<7} {target.identifier}  {failed.name + ' failed' if failed else ''}")
+        if failed:
+            log = store.folder(record.id) / failed.log
+            print("\n".join("    | " + line for line in tail(log).splitlines()))
+            print(f"    log: {log}")
+    print(f"wheels in {record.wheelhouse}")
+    if record.status != "ok":
+        bad = [t.identifier for t in record.targets if t.status == "failed"]
+        print(f"wheelworks: error: {len(bad)} of {len(record.targets)} targets failed: {', '.join(bad)}", file=sys.stderr)
+
+
+def _watch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    path = config_path(args)
+    config = config_mod.load(path, env)
+    schedule = None if args.no_schedule else (args.schedule or config.ci.schedule)
+    if schedule:
+        watch.validate_schedule(schedule)
+    options = build_options(args, config, env)
+    reporter = PlainReporter(sys.stderr)
+
+    def report(result: watch.CheckResult) -> None:
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {_outcome(result, config)}", flush=True)
+
+    if args.once:
+        result = watch.check(config, options, schedule, time.time(), reporter)
+        report(result)
+        return 0 if result.ok else 1
+    print(f"watching {config.project.repo} {config.project.build_commit}"
+          f" (every {args.interval:g}s{', schedule ' + schedule if schedule else ''}); Ctrl-C stops", flush=True)
+    watch.run_forever(lambda: config_mod.load(path, env), options, schedule, args.interval, report,
+                      threading.Event(), reporter)
+    return 0
+
+
+def _outcome(result: watch.CheckResult, config: config_mod.Config) -> str:
+    if result.error:
+        return f"{result.reason or 'check'} failed: {masking.mask(str(result.error))}"
+    if result.record is None:
+        return f"nothing to do: {config.project.build_commit} is at {(result.commit or '?')[:12]}, built"
+    if result.record.status == "ok" and all(t.reused_from for t in result.record.targets if t.status == "ok"):
+        return f"{result.reason}: nothing changed, every target reused (build {result.record.id}); nothing published"
+    return f"{result.reason}: build {result.record.id} {result.record.status}, {result.published} wheels published"

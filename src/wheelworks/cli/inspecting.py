@@ -1,0 +1,77 @@
+"""``builds``, ``log``, ``report`` and ``cache``: what earlier builds did and left behind."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from wheelworks import cache
+from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, cache_dir, positive
+from wheelworks.errors import RecordsError
+from wheelworks.records import Records
+from wheelworks.report import write_report
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("cache", help="show or clear the cache")
+    p.add_argument("action", choices=["list", "clear"])
+    p.add_argument("kinds", nargs="*", metavar="KIND", help="folders to clear (default: all)")
+    add_cache_dir(p)
+    p.set_defaults(func=_cache)
+
+    p = commands.add_parser("report", help="write the builds dashboard: static HTML pages of the last builds")
+    add_config(p)
+    p.add_argument("--output", type=Path, help="default: report/ beside the config")
+    p.add_argument("--last", type=positive, default=30, help="how many builds the overview shows (default: 30)")
+    p.set_defaults(func=_report)
+
+    p = commands.add_parser("builds", help="list build records")
+    add_config(p)
+    p.set_defaults(func=_builds)
+
+    p = commands.add_parser("log", help="print the logs of a build (ID may be a prefix, or 'latest')")
+    add_config(p)
+    p.add_argument("id")
+    p.add_argument("target", nargs="?", help="a target identifier, 'source' or 'libraries'")
+    p.set_defaults(func=_log)
+
+
+def _cache(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    root = cache_dir(args, env)
+    if args.action == "clear":
+        removed = cache.clear(root, args.kinds)
+        print(f"removed {', '.join(removed) or 'nothing'} from {root}")
+        return
+    print(f"cache: {root}")
+    for kind, entries, size in cache.usage(root):
+        print(f"  {kind:<10} {entries:>5} entries {size / 2**20:>9.1f} MiB  {cache.KINDS[kind]}")
+
+
+def _report(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    builds = builds_dir(args)
+    output = (args.output or builds.parent / "report").resolve()
+    shown = write_report(builds, output, args.last)
+    if not shown:
+        raise RecordsError(f"no build records in {builds}", "build first, or pass --builds-dir")
+    print(f"wrote {output / 'index.html'} ({len(shown)} builds)")
+
+
+def _builds(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    store = Records(builds_dir(args))
+    for build_id in store.ids():
+        record = store.load(build_id)
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started))
+        commit = (record.commit or "-")[:12]
+        ok = sum(t.status == "ok" for t in record.targets)
+        print(f"{record.id}  {when}  {record.shown_status():<11} {record.project} {record.ref}@{commit}  "
+              f"{ok}/{len(record.targets)} wheels")
+
+
+def _log(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    store = Records(builds_dir(args))
+    logs, files = store.logs(store.load(args.id), args.target)
+    for path in files:
+        print(f"==> {path.relative_to(logs)} <==")
+        print(path.read_text(encoding="utf-8", errors="replace"), end="")

@@ -1,0 +1,73 @@
+"""Arguments several commands share, and what they resolve to."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from wheelworks import config as config_mod
+from wheelworks.cache import default_root
+from wheelworks.errors import WheelworksError
+from wheelworks.pipeline import BuildOptions
+
+
+def add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="wheelworks.toml or pyproject.toml (default: ./wheelworks.toml)")
+    p.add_argument("--builds-dir", type=Path, help="where build records go (default: builds/ beside the config)")
+
+
+def add_cache_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache-dir", type=Path, help="cache folder (default: $WHEELWORKS_CACHE_DIR or ~/.cache/wheelworks)")
+
+
+def add_building(p: argparse.ArgumentParser) -> None:
+    add_config(p)
+    add_cache_dir(p)
+    p.add_argument("-j", "--jobs", type=positive, default=os.cpu_count() or 1,
+                   help="targets built at once (default: the number of CPUs)")
+    p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    return args.config or config_mod.find_config(Path.cwd())
+
+
+def load_config(args: argparse.Namespace, env: Mapping[str, str]) -> config_mod.Config:
+    return config_mod.load(config_path(args), env)
+
+
+def builds_dir(args: argparse.Namespace) -> Path:
+    if args.builds_dir:
+        return args.builds_dir.resolve()
+    try:
+        return config_path(args).resolve().parent / "builds"
+    except WheelworksError:  # no config here: the records of this folder
+        return Path.cwd() / "builds"
+
+
+def cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
+    return args.cache_dir.resolve() if args.cache_dir else default_root(env)
+
+
+def build_options(args: argparse.Namespace, config: config_mod.Config, env: Mapping[str, str]) -> BuildOptions:
+    return BuildOptions(
+        wheelhouse=(args.wheelhouse or config.root / "wheelhouse").resolve(),
+        builds_dir=builds_dir(args),
+        cache_dir=cache_dir(args, env),
+        only=getattr(args, "only", None),
+        jobs=args.jobs,
+        rebuild=getattr(args, "rebuild", False),
+        env=env,
+    )

@@ -1,0 +1,71 @@
+"""``ci`` and ``secret``: the files a wheels repository commits — generated workflows,
+what their runners install, its public key and encrypted settings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from wheelworks import atomic, ci, runner_install, secrets
+from wheelworks.cache import Cache, default_root
+from wheelworks.cli.options import load_config
+from wheelworks.errors import UsageError
+from wheelworks.pipeline import build_matrix
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("ci", help="generate a CI workflow that runs wheelworks")
+    p.add_argument("service", choices=["github"])
+    p.add_argument("--config", type=Path, help="wheelworks.toml (default: ./wheelworks.toml)")
+    p.add_argument("--output", type=Path, help="default: .github/workflows/wheels.yml (release.yml with --release)")
+    p.add_argument("--release", action="store_true", help="the manual workflow that uploads a release to PyPI")
+    p.set_defaults(func=_ci)
+
+    p = commands.add_parser("secret", help="encrypted secrets for wheelworks.toml")
+    secret = p.add_subparsers(dest="secret_command", required=True)
+    q = secret.add_parser("keygen", help="make this wheels repository's key pair")
+    q.add_argument("--public-key", type=Path, default=secrets.PUBLIC_KEY, help="default: .wheelworks/public.pem")
+    q.add_argument("--private-key", type=Path, help="write the private key here (default: print it once)")
+    q.add_argument("--force", action="store_true", help="replace an existing key pair (old tokens stop working)")
+    q.set_defaults(func=_secret_keygen)
+    q = secret.add_parser("encrypt", help="encrypt the value on standard input into a wwenc: token")
+    q.add_argument("name", help="the setting it is for, e.g. containers.release.secret-access-key")
+    q.add_argument("--public-key", type=Path, default=secrets.PUBLIC_KEY, help="default: .wheelworks/public.pem")
+    q.set_defaults(func=_secret_encrypt)
+
+
+def _ci(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    config = load_config(args, env)
+    root = Path.cwd()  # the wheels repository: workflows run from its root
+    with tempfile.TemporaryDirectory() as tmp:
+        runner_install.prepare(config.ci.install, root, env, Path(tmp) / "pin.log", runner_install.extras_for(config))
+    print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
+    if args.release:
+        text = ci.release_workflow(config, root)
+    else:
+        text = ci.wheels_workflow(config, root, build_matrix(config, Cache(default_root(env)), env))
+    output = args.output or root / ".github" / "workflows" / ("release.yml" if args.release else "wheels.yml")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(output, text)
+    print(f"wrote {output}")
+
+
+def _secret_keygen(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    private = secrets.write_key_pair(args.public_key, args.private_key, args.force)
+    print(f"public key: {args.public_key} (commit it)", file=sys.stderr)
+    if args.private_key:
+        print(f"private key: {args.private_key} (keep it out of the repository)", file=sys.stderr)
+    else:
+        print("private key, shown once: store it as the CI secret WHEELWORKS_PRIVATE_KEY", file=sys.stderr)
+        sys.stdout.write(private.decode())
+
+
+def _secret_encrypt(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+    public = secrets.read_public_key(args.public_key)
+    value = sys.stdin.read().rstrip("\n")
+    if not value:
+        raise UsageError("no value on standard input", f"echo VALUE | wheelworks secret encrypt {args.name}")
+    print(secrets.encrypt(public, args.name, value))
