@@ -21,14 +21,14 @@ from typing import Protocol, TypeVar
 from packaging.utils import parse_wheel_filename
 
 from wheelworks import run as run_mod
-from wheelworks import atomic, interpreters, libraries, owners, platforms, repair, reproducible, test, tools, vendoring, venvs
+from wheelworks import abi, atomic, interpreters, libraries, owners, platforms, repair, reproducible, test, tools, vendoring, venvs
 from wheelworks.inputs import reusable, target_key, tool_versions
 from wheelworks.reproducible import commit_epoch
 from wheelworks.build import Frontend, frontend
 from wheelworks.cache import Cache
 from wheelworks.config import Config
 from wheelworks.targets import Matrix, Target, matrix, select_targets, serves
-from wheelworks.errors import CommandError, ConfigError, StepError, WheelworksError
+from wheelworks.errors import ConfigError, WheelworksError
 from wheelworks.hashes import file_sha256
 from wheelworks.interpreters import Interpreter
 from wheelworks.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
@@ -260,7 +260,7 @@ class _TargetRunner:
         gil = [j for j in jobs if not j.target.free_threaded]
         wanted = self.config.build.abi3
         if wanted is None:  # not said: its build files tell (a wheel that is not abi3 then costs nothing)
-            wanted = _asks_for_limited_api(self.checkout.tree)
+            wanted = abi.asks_for_limited_api(self.checkout.tree)
         return gil[0] if gil and wanted else None
 
     def rest(self, lead: _Job | None, jobs: list[_Job]) -> list[Callable[[], None]]:
@@ -268,10 +268,10 @@ class _TargetRunner:
         limited-API wheel; then that wheel is tested on every CPython it serves."""
         others = [j for j in jobs if j is not lead]
         built = lead.result.wheel if lead is not None else None
-        if lead is not None and built is not None and not _is_abi3(built) and self.config.build.abi3:
+        if lead is not None and built is not None and not abi.is_abi3(built) and self.config.build.abi3:
             lead.result.status = "failed"
             lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel",))
-        if built is None or not _is_abi3(built):
+        if built is None or not abi.is_abi3(built):
             return [functools.partial(self.run, job) for job in others]
         wheel = self.options.wheelhouse / built
         return [functools.partial(self.test_only, job, wheel, lead.target.identifier)
@@ -298,8 +298,8 @@ class _TargetRunner:
             if self.ccache:
                 result.ccache = tools.ccache_counts(folder / "ccache-stats.log")
             repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log))
-            if _is_abi3(repaired.name):
-                self._step(target, result, "abi3audit", lambda log: self._audit(repaired, log))
+            if abi.is_abi3(repaired.name):
+                self._step(target, result, "abi3audit", lambda log: abi.audit(repaired, self.options.env, log))
             self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log, result))
         except (WheelworksError, OSError):
             result.status = "interrupted" if self.interrupted.is_set() else "failed"
@@ -328,15 +328,6 @@ class _TargetRunner:
         result.sha256 = file_sha256(final)
         result.size = final.stat().st_size
         result.status = "ok"
-
-    def _audit(self, wheel: Path, log: Path) -> None:
-        abi3audit = tools.find("abi3audit", self.options.env)
-        if abi3audit is None:
-            raise StepError("abi3audit is not installed", "pip install abi3audit (wheelworks depends on it)")
-        try:
-            run([abi3audit, "--strict", "--verbose", wheel], log=log, env=self.options.env)
-        except CommandError as exc:
-            raise StepError(f"abi3audit: {wheel.name} uses symbols outside its limited API", exc.last_line) from None
 
     def _step(self, target: Target, result: TargetRecord, name: str, action: Callable[[Path], T]) -> T:
         log = self.store.log(self.record.id, target.identifier, name)
@@ -374,7 +365,7 @@ class _TargetRunner:
             hook_env = venvs.activated(python.parent.parent, env, self.platform.os) if self.frontend.name != "uv" else env
             run(self.config.build.before_build, log=log, cwd=tree, env=hook_env)
         wheel = self.frontend.build_wheel(python, tree, folder / "dist", env, log)
-        check_abi(target, wheel.name)
+        abi.check(target, wheel.name)
         return tree, wheel
 
     def _repair(self, wheel: Path, folder: Path, log: Path) -> Path:
@@ -401,38 +392,6 @@ class _Job:
     target: Target
     result: TargetRecord
     interpreter: Interpreter
-
-
-_LIMITED_API_MARKS = ("py_limited_api", "limited-api", "limited_api", "py-api")
-
-
-def _asks_for_limited_api(tree: Path) -> bool:
-    """Whether the build files mention the limited API (setuptools' py_limited_api,
-    meson-python's limited-api, scikit-build-core's wheel.py-api)."""
-    for name in ("setup.py", "setup.cfg", "pyproject.toml", "meson.build"):
-        path = tree / name
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-        except OSError:
-            continue
-        if any(mark in text for mark in _LIMITED_API_MARKS):
-            return True
-    return False
-
-
-def _is_abi3(filename: str) -> bool:
-    return any(tag.abi == "abi3" for tag in parse_wheel_filename(filename)[3])
-
-
-def check_abi(target: Target, filename: str) -> None:
-    """A free-threaded target must give a free-threaded wheel (cp314t), and a GIL one must not."""
-    tags = parse_wheel_filename(filename)[3]
-    if all(tag.abi == "none" for tag in tags):
-        return  # a pure wheel serves every CPython
-    if target.free_threaded != any(tag.abi.endswith("t") for tag in tags):
-        want = "a free-threaded (cp3Xt)" if target.free_threaded else "a GIL (not cp3Xt)"
-        raise StepError(f"{target.identifier}: built {filename}, not {want} wheel",
-                        "was the build run by the right interpreter?")
 
 
 def _deliver(wheel: Path, wheelhouse: Path) -> Path:

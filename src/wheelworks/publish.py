@@ -34,6 +34,9 @@ from wheelworks.records import BuildRecord, Records
 from wheelworks.report import CSS, build_html, overview_html
 
 
+DASHBOARD_BUILDS = 50  # builds the container's overview page shows
+
+
 @dataclass(frozen=True)
 class PublishPlan:
     """What a publish will do; ``apply`` does it, ``--dry-run`` prints it."""
@@ -282,12 +285,11 @@ def prune_set(claims: Sequence[IndexedFile], complete: Mapping[tuple[str, str], 
 
 
 def _write_dashboard(store: Store) -> None:
-    """The builds overview of every record the container holds (builds/index.html)."""
-    found = []
-    for key in sorted(store.list(RECORDS)):
-        data = store.get(key) if key.endswith("/record.json") else None
-        if data:
-            found.append(BuildRecord.from_json(json.loads(data)))
+    """The overview of the newest builds the container holds (builds/index.html). Build
+    ids begin with their start time, so only the records shown are read, however long
+    the history grows."""
+    keys = sorted(k for k in store.list(RECORDS) if k.endswith("/record.json"))
+    found = [BuildRecord.from_json(json.loads(data)) for data in map(store.get, keys[-DASHBOARD_BUILDS:]) if data]
     found.sort(key=lambda r: r.started)
     store.put(f"{RECORDS}style.css", CSS.encode(), "text/css")
-    store.put(f"{RECORDS}index.html", overview_html(found[-50:]).encode(), HTML_TYPE)
+    store.put(f"{RECORDS}index.html", overview_html(found).encode(), HTML_TYPE)

@@ -6,7 +6,6 @@ wheelworks installs neither by itself; it looks beside its own interpreter (wher
 
 from __future__ import annotations
 
-import os
 import shutil
 import sysconfig
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from wheelworks.paths import prepend_path
 
 def find(name: str, env: Mapping[str, str]) -> Path | None:
     # Its own scripts folder first: a PATH entry may be a shim (pyenv's) that is not the tool itself.
-    path = os.pathsep.join(filter(None, [sysconfig.get_path("scripts"), env.get("PATH")]))
+    path = prepend_path(env, "PATH", [sysconfig.get_path("scripts")])["PATH"]
     found = shutil.which(name, path=path)
     return Path(found) if found else None
 

@@ -10,7 +10,7 @@ import pytest
 from wheelworks import pythons
 from wheelworks.config import load
 from wheelworks.errors import ConfigError, StepError
-from wheelworks.pipeline import check_abi
+from wheelworks import abi
 from wheelworks.platforms import Platform
 from wheelworks.targets import Target, matrix, select_targets, serves
 
@@ -74,13 +74,13 @@ def test_bad_build_settings(tmp_path, bad):
 def test_free_threaded_wheels_are_checked_against_their_target():
     ft = Target("cp314t-manylinux_x86_64", "3.14t")
     gil = Target("cp314-manylinux_x86_64", "3.14")
-    check_abi(ft, "p-1.0-cp314-cp314t-linux_x86_64.whl")
-    check_abi(gil, "p-1.0-cp314-cp314-linux_x86_64.whl")
-    check_abi(ft, "p-1.0-py3-none-any.whl")
+    abi.check(ft, "p-1.0-cp314-cp314t-linux_x86_64.whl")
+    abi.check(gil, "p-1.0-cp314-cp314-linux_x86_64.whl")
+    abi.check(ft, "p-1.0-py3-none-any.whl")
     with pytest.raises(StepError, match="not a free-threaded"):
-        check_abi(ft, "p-1.0-cp314-cp314-linux_x86_64.whl")
+        abi.check(ft, "p-1.0-cp314-cp314-linux_x86_64.whl")
     with pytest.raises(StepError, match="not a GIL"):
-        check_abi(gil, "p-1.0-cp314-cp314t-linux_x86_64.whl")
+        abi.check(gil, "p-1.0-cp314-cp314t-linux_x86_64.whl")
 
 
 def test_which_wheel_serves_which_target():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.containers import CLAIMS, COMPLETE, FILES, RECORDS, SCRATCH, SIMPLE, Store, claim_key
+from wheelworks.containers import CLAIMS, COMPLETE, FILES, META, RECORDS, SCRATCH, SIMPLE, Store, claim_key
 from wheelworks.containers.index import (
     HTML_TYPE, JSON_TYPE, IndexedFile, listing_html, project_html, project_json, root_html, root_json,
 )
@@ -61,7 +61,7 @@ class ContainerState:
 
 
 def read_state(store: Store) -> ContainerState:
-    listing = store.list(".wheelworks/")
+    listing = store.list(META)
     claims, partial = _claims(store, listing)
     complete: dict[tuple[str, str], Tags] = defaultdict(frozenset)
     for key in sorted(k for k in listing if k.startswith(COMPLETE) and k.endswith(".json")):

@@ -1,9 +1,12 @@
-"""Which claims pruning removes: decided per (Python, platform), counting only versions
-whose publish completed. Pure: claims and completion markers in, doomed files out."""
+"""Publishing's decisions: which claims pruning removes (per (Python, platform), counting
+only versions whose publish completed), and what the container's dashboard reads."""
 
+from wheelworks import publish
+from wheelworks.containers import RECORDS, open_store
 from wheelworks.containers.index import IndexedFile
 from wheelworks.containers.state import ContainerState, tags_of
 from wheelworks.publish import prune_set
+from wheelworks.records import BuildRecord
 
 LINUX, MAC = "manylinux_2_28_x86_64", "macosx_11_0_arm64"
 
@@ -47,3 +50,19 @@ def test_tags_of_reads_compressed_tag_sets():
     assert tags_of("pkg-1.0-cp312.cp313-abi3-manylinux_2_28_x86_64.manylinux2014_x86_64.whl") == {
         (py, plat) for py in ("cp312", "cp313") for plat in ("manylinux_2_28_x86_64", "manylinux2014_x86_64")
     }
+
+
+def test_the_dashboard_reads_only_the_builds_it_shows(tmp_path, monkeypatch):
+    store = open_store(str(tmp_path), env={})
+    ids = [f"20261126-0{hour}0000000000-abcd" for hour in range(5)]
+    for hour, build_id in enumerate(ids):
+        record = BuildRecord(id=build_id, project="pkg", repo="r", ref="main", config="c", config_digest="d",
+                             platform="linux_x86_64", started=1_800_000_000 + hour, status="ok")
+        store.put(f"{RECORDS}{build_id}/record.json", record.to_json().encode(), "application/json")
+    read = []
+    monkeypatch.setattr(publish, "DASHBOARD_BUILDS", 2)
+    monkeypatch.setattr(type(store), "get", lambda self, key, get=type(store).get: read.append(key) or get(self, key))
+    publish._write_dashboard(store)
+    page = (tmp_path / RECORDS / "index.html").read_text()
+    assert ids[-1] in page and ids[-2] in page and ids[0] not in page
+    assert read == [f"{RECORDS}{i}/record.json" for i in ids[-2:]]
