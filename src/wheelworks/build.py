@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wheelworks import tools, venvs
+from wheelworks import atomic, tools, venvs
 from wheelworks.cache import Cache, locked
-from wheelworks.errors import StepError
+from wheelworks.errors import CommandError, StepError
 from wheelworks.paths import prepend_path
 from wheelworks.hashes import digest
 from wheelworks.interpreters import Interpreter
@@ -37,21 +38,47 @@ class Frontend:
     name: str  # one of FRONTENDS, after any fallback
     uv: Path | None = None  # the uv binary, for "build[uv]" and "uv"
 
+    def requires(self, interpreter: Interpreter, source: Path, cache: Cache, env: Mapping[str, str], log: Path,
+                 now: float, max_age: float) -> tuple[str, ...]:
+        """What the build environment holds: build-system.requires (and pypa/build)
+        resolved with uv to exact versions, again once the last resolution is ``max_age``
+        seconds old, so a new release of a build requirement reaches the nightlies (and,
+        being in the input key, rebuilds their targets). Without uv, or offline with no
+        earlier resolution, the requirements as written."""
+        specs = sorted({*build_requires(source), *(FRONTEND_REQUIREMENTS if self.name != "uv" else ())})
+        if self.uv is None:
+            return tuple(specs)
+        key = digest([str(interpreter.path.resolve()), interpreter.build, specs])
+        saved = cache.path("buildenvs", f"py{interpreter.key}-{key[:12]}.resolved.json")
+        earlier = _read_resolution(saved)
+        if earlier is not None and 0 <= now - earlier[0] < max_age:
+            return earlier[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            wanted = Path(tmp) / "requires.txt"
+            wanted.write_text("\n".join(specs) + "\n", encoding="utf-8")
+            try:
+                out = run([self.uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python",
+                           interpreter.path, wanted], log=log, env=env, capture=True)
+            except CommandError:
+                return earlier[1] if earlier else tuple(specs)  # offline: what was resolved last, or as written
+        # name==version per line (a direct reference stays "name @ url"); no comments or options
+        pins = tuple(sorted(line.strip() for line in out.splitlines() if line.strip()[:1] not in ("", "#", "-")))
+        atomic.write_text(saved, json.dumps({"time": now, "pins": pins}) + "\n")
+        return pins
+
     def prepare(self, interpreter: Interpreter, cache: Cache, log: Path, os_name: str, source: Path,
-                env: Mapping[str, str]) -> Path:
-        """The python that runs the build: for pypa/build, a cached build environment with
-        pypa/build and the project's build requirements, at a path that stays the same from
-        build to build (so compiler caches hit on headers it brings, numpy's say); for uv,
-        the interpreter itself."""
+                env: Mapping[str, str], requires: Sequence[str]) -> Path:
+        """The python that runs the build: for pypa/build, a cached build environment of
+        ``requires`` (from ``requires()``) at a path that stays the same while they do (so
+        compiler caches hit on headers it brings, numpy's say); for uv, the interpreter."""
         if self.name == "uv":
             return interpreter.path
-        requires = build_requires(source)
         # A venv made by uv has no pip, one made by venv has: they are different entries.
         maker = "uv" if self.uv else "venv"
-        key = digest([str(interpreter.path.resolve()), interpreter.build, FRONTEND_REQUIREMENTS, requires, maker])
+        key = digest([str(interpreter.path.resolve()), interpreter.build, list(requires), maker])
         entry = cache.path("buildenvs", f"py{interpreter.key}-{key[:12]}")
-        cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, [*FRONTEND_REQUIREMENTS, *requires],
-                                                      log, os_name, env, uv=self.uv))
+        cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, list(requires), log, os_name, env,
+                                                      uv=self.uv))
         python = venvs.python(entry, os_name)
         # What the backend asks for beyond build-system.requires (setup.py may add): added once, under the lock.
         with locked(entry.with_name(entry.name + ".lock")):
@@ -100,6 +127,14 @@ def build_requires(source: Path) -> list[str]:
         raise StepError(f"{source / 'pyproject.toml'}: cannot read build-system.requires ({exc})") from None
     requires = data.get("build-system", {}).get("requires", ["setuptools>=40.8.0"])
     return sorted(str(r) for r in requires)
+
+
+def _read_resolution(path: Path) -> tuple[float, tuple[str, ...]] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return float(data["time"]), tuple(data["pins"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def only_wheel(folder: Path, made_by: str) -> Path:

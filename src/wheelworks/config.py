@@ -53,6 +53,7 @@ class BuildConfig:
     interpreters: tuple[str, ...] = ()
     frontend: str  # build | build[uv] | uv
     ccache: bool  # use ccache when the machine has it
+    requires_max_age: int  # hours before build-system.requires are resolved again (build.Frontend.requires)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,6 +232,7 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
     return BuildConfig(
         frontend=build["frontend"],
         ccache=build["ccache"],
+        requires_max_age=build["requires-max-age"],
         python=tuple(build["python"]) if "python" in build else None,
         enable=tuple(build["enable"]),
         abi3=build.get("abi3"),

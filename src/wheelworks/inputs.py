@@ -34,7 +34,7 @@ def tool_versions() -> dict[str, str]:
 
 
 def target_key(config: Config, identifier: str, source: str, library_keys: Sequence[str],
-               interpreter: Interpreter, frontend: str, tools: Mapping[str, str]) -> str:
+               interpreter: Interpreter, frontend: str, build_requires: Sequence[str], tools: Mapping[str, str]) -> str:
     """The input key of one target."""
     build = config.build
     return digest({
@@ -44,6 +44,7 @@ def target_key(config: Config, identifier: str, source: str, library_keys: Seque
         "environment": {k: hashlib.sha256(v.encode()).hexdigest() for k, v in sorted(build.environment.items())},
         "before-build": build.before_build,
         "frontend": frontend,
+        "build-requires": list(build_requires),
         "abi3": build.abi3,
         "repair-exclude": list(build.repair_exclude),
         "test": asdict(config.test),

@@ -110,24 +110,27 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     interrupted = threading.Event()
     try:
         reporter.event("source", config.project.build_commit, "start")
-        tree = checkout(config.project, cache, work / "source", store.log(record.id, "source"), options.env)
+        tree = checkout(config.project, cache, work / "source", store.log(record.id, "source"), options.env,
+                        [options.builds_dir, options.wheelhouse])
         record.commit, record.source = tree.commit, tree.source
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
         chosen = frontend(config.build.frontend, options.env)
+        requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
         runner = _TargetRunner(
             config, options, platform, cache, store, record, tree, prefix, work, reporter, chosen,
             tools.find("ccache", options.env) if config.build.ccache else None,
             interrupted, commit_epoch(tree.epoch, options.env),
-            [] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id],
+            [] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id], requires,
         )
         versions_of_tools = tool_versions()
         library_keys = [lib.key for lib in prefix.libraries]
         jobs = []
         for target, result in zip(targets, record.targets):
             if target.python in found:
+                result.build_requires = list(requires[target.python])
                 result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
-                                        chosen.name, versions_of_tools)
+                                        chosen.name, requires[target.python], versions_of_tools)
                 jobs.append(_Job(target, result, found[target.python]))
         pool = ThreadPoolExecutor(max_workers=options.jobs)
         try:
@@ -168,6 +171,19 @@ def build_matrix(config: Config, cache: Cache, env: Mapping[str, str], today: da
     with tempfile.TemporaryDirectory() as tmp:
         wanted = requires_python(config.project, cache, Path(tmp) / "source.log", env)
     return matrix(config, wanted, today or date.today())
+
+
+def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
+                      found: Mapping[str, Interpreter], store: Records, record: BuildRecord) -> dict[str, tuple[str, ...]]:
+    """Per CPython, the exact build requirements its build environment holds; resolved
+    for every CPython at once when the last resolution has expired."""
+    now, max_age = time.time(), config.build.requires_max_age * 3600.0
+    pythons = sorted(p for p in {t.python for t in record.targets} if p in found)
+    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        resolved = pool.map(lambda python: chosen.requires(found[python], tree.tree, cache, options.env,
+                                                           store.log(record.id, "requires", python), now, max_age),
+                            pythons)
+        return dict(zip(pythons, resolved))
 
 
 def targets_here(config: Config, options: BuildOptions) -> tuple[Matrix, list[tuple[Target, Interpreter | None]]]:
@@ -232,6 +248,7 @@ class _TargetRunner:
     interrupted: threading.Event
     epoch: int  # SOURCE_DATE_EPOCH of the build and the repair
     earlier: list[BuildRecord]  # records whose passing targets may be reused
+    requires: Mapping[str, tuple[str, ...]]  # per CPython: what its build environment holds (Frontend.requires)
 
     def _reused(self, job: _Job) -> bool:
         """Take an earlier build's wheel when nothing that makes it has changed."""
@@ -352,7 +369,8 @@ class _TargetRunner:
         ABI is checked against the target's."""
         shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
         tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
-        python = self.frontend.prepare(interpreter, self.cache, log, self.platform.os, tree, self.options.env)
+        python = self.frontend.prepare(interpreter, self.cache, log, self.platform.os, tree, self.options.env,
+                                       self.requires[target.python])
         env = self.prefix.environment(self.options.env, self.platform.os)
         if self.ccache:
             env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)

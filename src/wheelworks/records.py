@@ -40,6 +40,7 @@ class TargetRecord:
     ccache: dict[str, int] | None = None  # compiler cache hits and misses of the build step
     built_by: str | None = None  # for a limited-API wheel tested here: the target that built it
     key: str | None = None  # the input key (inputs.py): equal keys, equal wheels
+    build_requires: list[str] = field(default_factory=list)  # what its build environment held, name==version
     reused_from: str | None = None  # the build whose wheel this target reused, nothing having changed
     vendored: list[str] = field(default_factory=list)  # recipe libraries the test loaded from the wheel itself
     steps: list[StepRecord] = field(default_factory=list)

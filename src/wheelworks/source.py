@@ -13,7 +13,7 @@ import shutil
 import sys
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,7 +42,11 @@ class Checkout:
     epoch: int | None = None  # the commit's time: SOURCE_DATE_EPOCH for reproducible wheels
 
 
-def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: Mapping[str, str]) -> Checkout:
+def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: Mapping[str, str],
+             outputs: Sequence[Path] = ()) -> Checkout:
+    """The project's source at its build commit in ``dest``. A folder (not a git
+    repository) is copied without ``outputs`` (wheelworks' own folders, should they be
+    inside it), nor the cache, so they never reach the build or its input key."""
     repo = project.repo
     local = Path(repo) if "://" not in repo and not repo.startswith("git@") else None
     if local is not None and not local.exists():
@@ -52,7 +56,7 @@ def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: M
         root = _single_child(dest)
         return Checkout(root, _subdir(root, project), project.build_commit, None, f"sdist:{file_sha256(local)}")
     if local is not None and not _is_git_root(local, log, env):
-        shutil.copytree(local, dest, symlinks=True)
+        shutil.copytree(local, dest, symlinks=True, ignore=_leaving_out([cache.root, *outputs]))
         tree = _subdir(dest, project)
         return Checkout(dest, tree, project.build_commit, None, f"folder:{tree_digest(tree)}")
     mirror = _mirror(repo, cache, log, env)
@@ -66,6 +70,13 @@ def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: M
     tree = _git(["-C", str(dest), "rev-parse", f"HEAD:{project.subdir.strip('/')}"], log, env, capture=True).strip()
     epoch = int(_git(["-C", str(dest), "log", "-1", "--format=%ct", "HEAD"], log, env, capture=True).strip())
     return Checkout(dest, _subdir(dest, project), project.build_commit, commit, f"git-tree:{tree}", epoch)
+
+
+def _leaving_out(folders: Sequence[Path]) -> Callable[[str, list[str]], set[str]]:
+    """copytree's ignore for ``folders``."""
+    resolved = {f.resolve() for f in folders}
+    names = {f.name for f in resolved}
+    return lambda folder, entries: {n for n in entries if n in names and (Path(folder) / n).resolve() in resolved}
 
 
 def _git(args: list[str], log: Path, env: Mapping[str, str], capture: bool = False) -> str:

@@ -3,10 +3,15 @@ two cold builds give the same bytes, and an unchanged nightly publishes nothing.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import shutil
 import subprocess
+import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -104,3 +109,78 @@ def test_a_nightly_with_nothing_new_builds_and_publishes_nothing(make_config, py
     assert [[s.name for s in t.steps] for t in tick.record.targets] == [["reused"]]
     assert writes == []  # not one byte written to the container
     assert {p: p.stat().st_mtime_ns for p in store.root.rglob("*") if p.is_file()} == before
+
+
+def _helper_wheel(folder: Path, version: str) -> None:
+    """A pure wheel of ``wwhelper`` (a build requirement only this test's index has)."""
+    name = f"wwhelper-{version}"
+    files = {
+        "wwhelper/__init__.py": f"VERSION = {version!r}\n",
+        f"{name}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: wwhelper\nVersion: {version}\n",
+        f"{name}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},"
+              f"{len(text.encode())}" for path, text in files.items()]
+    files[f"{name}.dist-info/RECORD"] = "\n".join([*record, f"{name}.dist-info/RECORD,,"]) + "\n"
+    with zipfile.ZipFile(folder / f"{name}-py3-none-any.whl", "w") as wheel:
+        for path, text in files.items():
+            wheel.writestr(path, text)
+
+
+def test_a_new_release_of_a_build_requirement_rebuilds_once_resolved_again(pythons, tmp_path, monkeypatch):
+    links = tmp_path / "links"
+    links.mkdir()
+    _helper_wheel(links, "1.0")
+    monkeypatch.setenv("UV_FIND_LINKS", str(links))  # beside PyPI, which has setuptools
+    project = tmp_path / "project"
+    (project / "src" / "purehelp").mkdir(parents=True)
+    (project / "src" / "purehelp" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(textwrap.dedent("""
+        [build-system]
+        requires = ["setuptools>=61", "wwhelper>=1.0"]
+        build-backend = "setuptools.build_meta"
+        [project]
+        name = "purehelp"
+        version = "1.0"
+    """))
+    config = tmp_path / "wheelworks.toml"
+    config.write_text(f'[project]\nname = "purehelp"\nrepo = "{project}"\n[build]\npython = {pythons[-1:]!r}\n'
+                      '[test]\ncommand = "python -c \'import purehelp\'"\n')
+    cache = tmp_path / "cache"
+    first = _build(config, cache)
+    assert "wwhelper==1.0" in first.targets[0].build_requires
+
+    _helper_wheel(links, "1.1")  # released; the resolution is still fresh: nothing changed
+    second = _build(config, cache)
+    assert _steps(second) == [["reused"]] and "wwhelper==1.0" in second.targets[0].build_requires
+
+    for resolution in (cache / "buildenvs").glob("*.resolved.json"):  # a day later
+        data = json.loads(resolution.read_text())
+        resolution.write_text(json.dumps({**data, "time": data["time"] - 2 * 86400}))
+    third = _build(config, cache)
+    assert _steps(third)[0][0] == "build" and third.targets[0].key != first.targets[0].key
+    assert "wwhelper==1.1" in third.targets[0].build_requires
+    used = [p.name for p in (cache / "buildenvs").glob("*/lib/python*/site-packages/wwhelper-*.dist-info")]
+    assert sorted(used) == ["wwhelper-1.0.dist-info", "wwhelper-1.1.dist-info"]  # a new environment, the old one kept
+
+
+def test_a_folder_project_holding_its_outputs_and_the_cache_is_reused(pythons, tmp_path):
+    # Not a git repository: the folder is copied, but never wheelworks' own folders in it
+    # (the cache, builds/, wheelhouse/), or it would copy itself and its key never repeat.
+    project = tmp_path / "project"
+    (project / "src" / "purefold").mkdir(parents=True)
+    (project / "src" / "purefold" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(textwrap.dedent(f"""
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+        [project]
+        name = "purefold"
+        version = "1.0"
+        [tool.wheelworks.build]
+        python = {pythons[-1:]!r}
+    """))
+    first = _build(project / "pyproject.toml", project / ".cache")
+    assert first.source.startswith("folder:") and _steps(first)[0][0] == "build"
+    second = _build(project / "pyproject.toml", project / ".cache")
+    assert _steps(second) == [["reused"]] and second.source == first.source
