@@ -176,10 +176,11 @@ def build_matrix(config: Config, cache: Cache, env: Mapping[str, str], today: da
 def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
                       found: Mapping[str, Interpreter], store: Records, record: BuildRecord) -> dict[str, tuple[str, ...]]:
     """Per CPython, the exact build requirements its build environment holds; resolved
-    for every CPython at once when the last resolution has expired."""
+    for every CPython at once (waiting on the index more than on a CPU, whatever -j says)
+    when the last resolution has expired."""
     now, max_age = time.time(), config.build.requires_max_age * 3600.0
     pythons = sorted(p for p in {t.python for t in record.targets} if p in found)
-    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+    with ThreadPoolExecutor(max_workers=max(len(pythons), 1)) as pool:
         resolved = pool.map(lambda python: chosen.requires(found[python], tree.tree, cache, options.env,
                                                            store.log(record.id, "requires", python), now, max_age),
                             pythons)
