@@ -126,6 +126,12 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
         f"<tr><td>{escape(lib.name)} {escape(lib.version)}</td><td>{'cached' if lib.cached else 'built'}</td>"
         f'<td class="num">{lib.seconds:.1f}</td><td><a href="{escape(lib.log)}">log</a></td></tr>'
         for lib in record.libraries)
+    environments: dict[tuple[str, ...], list[str]] = {}
+    for target in record.targets:
+        if target.build_requires:
+            environments.setdefault(tuple(target.build_requires), []).append(target.identifier)
+    requires = "".join(f"<tr><td>{escape(' '.join(ids))}</td><td><code>{escape(' '.join(pins))}</code></td></tr>"
+                       for pins, ids in environments.items())
     rows = []
     for target in record.targets:
         steps = " ".join(
@@ -149,6 +155,7 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
         f"<p>CPythons: {escape(' '.join(record.matrix) or '-')} ({escape(record.matrix_source or '-')}); "
         f'platform {escape(record.platform)}. <a href="logs/source.log">source log</a></p>\n'
         f"<h2>Libraries</h2>\n<table><tr><th>library</th><th></th><th>seconds</th><th></th></tr>{libraries}</table>\n"
+        f"<h2>Build requirements</h2>\n<table><tr><th>targets</th><th>versions</th></tr>{requires}</table>\n"
         "<h2>Targets</h2>\n<table>\n<tr><th>target</th><th>status</th><th>steps (logs)</th><th>seconds</th>"
         "<th>ccache hits</th><th>wheel</th><th>bytes</th><th>sha256</th></tr>\n" + "\n".join(rows) + "\n</table>")
     return _page(f"Build {record.id}", body, css)
