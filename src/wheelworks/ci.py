@@ -25,11 +25,14 @@ ARTIFACT = "wheels-"
 _TWINE_UPLOAD = "python -m twine upload --skip-existing dist/*.whl\n"
 
 
+def _pins(config: Config) -> dict[str, str]:
+    """Each action's "<commit> # <tag>" (or a ref where ci.toml has no commit): [ci] pins
+    over the defaults of ci.toml."""
+    return {**ci_resources()["actions"], **config.ci.pins}
+
+
 def _uses(config: Config, action: str) -> str:
-    pin = config.ci.pins.get(action)
-    if pin:
-        return f"{action}@{pin.split()[0]}"
-    return f"{action}@{ci_resources()['actions'][action]}"
+    return f"{action}@{_pins(config)[action].split()[0]}"
 
 
 def _checkout(config: Config) -> dict[str, Any]:
@@ -50,11 +53,19 @@ def matrix(config: Config, versions: Matrix) -> dict[str, list[dict[str, str]]]:
             continue
         entry = {"platform": name, "runner": spec[name]["runner"], "selector": f"*-{spec[name]['tag']}"}
         if "image" in spec[name]:
-            image = spec[name]["image"].format(manylinux=config.ci.manylinux)
-            digest = config.ci.pins.get(image)
-            entry["image"] = f"{image}@{digest}" if digest else f"{image}:{config.ci.manylinux_tag}"
+            entry["image"] = image_of(config, spec[name]["image"].format(manylinux=config.ci.manylinux))
         jobs.setdefault(name.split("-")[0], []).append(entry)
     return jobs
+
+
+def image_of(config: Config, image: str) -> str:
+    """The image a Linux job runs in, by digest: [ci] pins, else the digest ci.toml knows
+    for the default tag; by tag only when [ci] manylinux-tag names one without a digest."""
+    data = ci_resources()
+    digest = config.ci.pins.get(image)
+    if digest is None and config.ci.manylinux_tag == data["manylinux-tag"]:
+        digest = data["images"].get(image)
+    return f"{image}@{digest}" if digest else f"{image}:{config.ci.manylinux_tag}"
 
 
 def _pythons(config: Config, versions: Matrix, entries: list[dict[str, str]]) -> str:
@@ -241,7 +252,7 @@ _Dumper.add_representer(str, _str)
 def _dump(config: Config, workflow: dict[str, Any]) -> str:
     text = yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=1000, default_flow_style=False)
     text = text.replace("'on':", "on:", 1)
-    for action, pin in config.ci.pins.items():  # "<sha> # v4": YAML can only carry the tag as a comment
+    for action, pin in _pins(config).items():  # "<sha> # v4": YAML can only carry the tag as a comment
         sha, _, tag = pin.partition("#")
         if tag.strip():
             text = text.replace(f"uses: {action}@{sha.strip()}\n", f"uses: {action}@{sha.strip()} # {tag.strip()}\n")
