@@ -6,6 +6,7 @@ leaves a folder that the next run removes and makes again.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from wheelworks import owners
 from wheelworks.errors import UsageError
 
 OWNER = ".owner"  # in a work folder: "<pid> <host>" of the build using it
+IDLE = 30 * 86400.0  # seconds an entry may go unused before a build's sweep removes it
+SWEPT = ("buildenvs", "libraries", "prefixes", "tools")  # the kinds whose keys change with their inputs
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wheelworks.\n"
@@ -77,6 +80,7 @@ class Cache:
         """
         done = _marker(entry)
         if done.exists():
+            _used(done)
             return True
         with locked(entry.with_name(entry.name + ".lock")):
             if done.exists():
@@ -92,8 +96,43 @@ class Cache:
         return False
 
 
+    def sweep_idle(self, now: float, idle: float = IDLE) -> list[str]:
+        """Remove the entries no build has used for ``idle`` seconds: what superseded
+        recipes and build requirements left. Each goes under its lock, its marker first,
+        so a build that wants it after all makes it anew."""
+        removed = []
+        for kind in SWEPT:
+            for done in sorted(d for d in (self.root / kind).glob("*.done") if _idle(d, now, idle)):
+                entry = done.with_name(done.name.removesuffix(".done"))
+                with locked(entry.with_name(entry.name + ".lock")):
+                    if not _idle(done, now, idle):  # used meanwhile, or already gone
+                        continue
+                    done.unlink()
+                    shutil.rmtree(entry, ignore_errors=True)
+                removed.append(f"{kind}/{entry.name}")
+            for note in (self.root / kind).glob("*.resolved.json"):  # build.Frontend.requires
+                if _idle(note, now, idle):
+                    note.unlink(missing_ok=True)
+        return removed
+
+
 def _marker(entry: Path) -> Path:
     return entry.with_name(entry.name + ".done")
+
+
+def _used(done: Path) -> None:
+    """Mark a complete entry as used now (its marker's time), for sweep_idle."""
+    try:
+        os.utime(done)
+    except OSError:  # swept this instant: the entry was complete when looked at, and is used as such
+        pass
+
+
+def _idle(path: Path, now: float, idle: float) -> bool:
+    try:
+        return now - path.stat().st_mtime > idle
+    except OSError:
+        return False
 
 
 @contextmanager

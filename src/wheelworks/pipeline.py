@@ -104,6 +104,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     )
     store.save(record)
     cache.sweep_tmp(time.time())
+    cache.sweep_idle(time.time())
     sweep_partials(options.wheelhouse, time.time())
     work = cache.path("tmp", f"build-{record.id}")
     cache.claim_tmp(work)
