@@ -87,12 +87,18 @@ class Frontend:
                 venvs.install(entry, extra, log, os_name, env, self.uv)
         return python
 
-    def build_wheel(self, python: Path, source: Path, out: Path, env: Mapping[str, str], log: Path) -> Path:
-        """Build ``source`` into a wheel in the empty folder ``out``; returns the wheel."""
+    def build_wheel(self, python: Path, source: Path, out: Path, env: Mapping[str, str], log: Path,
+                    requires: Sequence[str] = ()) -> Path:
+        """Build ``source`` into a wheel in the empty folder ``out``; returns the wheel.
+        ``uv build`` makes its own build environment, held to ``requires`` (from
+        ``requires()``), as the cached one of pypa/build is made of them."""
         out.mkdir(parents=True, exist_ok=True)
         if self.name == "uv":
             assert self.uv is not None
-            cmd = [self.uv, "build", "--wheel", "--python", python, "--out-dir", out, source]
+            constraints = out.with_name("build-constraints.txt")
+            constraints.write_text("".join(f"{pin}\n" for pin in requires), encoding="utf-8")
+            cmd = [self.uv, "build", "--wheel", "--python", python, "--build-constraints", constraints,
+                   "--out-dir", out, source]
         else:  # in the prepared environment, which has what the build needs
             cmd = [python, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", out, source]
         # pypa/build's --installer uv looks for uv on PATH

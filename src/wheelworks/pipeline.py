@@ -384,7 +384,7 @@ class _TargetRunner:
         if self.config.build.before_build:
             hook_env = venvs.activated(python.parent.parent, env, self.platform.os) if self.frontend.name != "uv" else env
             run(self.config.build.before_build, log=log, cwd=tree, env=hook_env)
-        wheel = self.frontend.build_wheel(python, tree, folder / "dist", env, log)
+        wheel = self.frontend.build_wheel(python, tree, folder / "dist", env, log, self.requires[target.python])
         abi.check(target, wheel.name)
         return tree, wheel
 

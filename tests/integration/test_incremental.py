@@ -127,7 +127,8 @@ def _helper_wheel(folder: Path, version: str) -> None:
             wheel.writestr(path, text)
 
 
-def test_a_new_release_of_a_build_requirement_rebuilds_once_resolved_again(pythons, tmp_path, monkeypatch):
+@pytest.mark.parametrize("frontend", ["build[uv]", "uv"])
+def test_a_new_release_of_a_build_requirement_rebuilds_once_resolved_again(pythons, tmp_path, monkeypatch, frontend):
     links = tmp_path / "links"
     links.mkdir()
     _helper_wheel(links, "1.0")
@@ -143,25 +144,39 @@ def test_a_new_release_of_a_build_requirement_rebuilds_once_resolved_again(pytho
         name = "purehelp"
         version = "1.0"
     """))
+    # The wheel says which wwhelper its build environment held.
+    (project / "setup.py").write_text(
+        "import pathlib, wwhelper, setuptools\n"
+        "pathlib.Path('src/purehelp/_helper.py').write_text(f'HELPER = {wwhelper.VERSION!r}\\n')\n"
+        "setuptools.setup()\n")
     config = tmp_path / "wheelworks.toml"
-    config.write_text(f'[project]\nname = "purehelp"\nrepo = "{project}"\n[build]\npython = {pythons[-1:]!r}\n'
+    config.write_text(f'[project]\nname = "purehelp"\nrepo = "{project}"\n'
+                      f'[build]\npython = {pythons[-1:]!r}\nfrontend = "{frontend}"\n'
                       '[test]\ncommand = "python -c \'import purehelp\'"\n')
     cache = tmp_path / "cache"
+
+    def helper(record) -> str:
+        with zipfile.ZipFile(Path(record.wheelhouse) / record.targets[0].wheel) as wheel:
+            return wheel.read("purehelp/_helper.py").decode()
+
     first = _build(config, cache)
-    assert "wwhelper==1.0" in first.targets[0].build_requires
+    assert "wwhelper==1.0" in first.targets[0].build_requires and helper(first) == "HELPER = '1.0'\n"
 
     _helper_wheel(links, "1.1")  # released; the resolution is still fresh: nothing changed
     second = _build(config, cache)
     assert _steps(second) == [["reused"]] and "wwhelper==1.0" in second.targets[0].build_requires
+    forced = _build(config, cache, "--rebuild")  # built again, still of what was resolved
+    assert helper(forced) == "HELPER = '1.0'\n"
 
     for resolution in (cache / "buildenvs").glob("*.resolved.json"):  # a day later
         data = json.loads(resolution.read_text())
         resolution.write_text(json.dumps({**data, "time": data["time"] - 2 * 86400}))
     third = _build(config, cache)
     assert _steps(third)[0][0] == "build" and third.targets[0].key != first.targets[0].key
-    assert "wwhelper==1.1" in third.targets[0].build_requires
-    used = [p.name for p in (cache / "buildenvs").glob("*/lib/python*/site-packages/wwhelper-*.dist-info")]
-    assert sorted(used) == ["wwhelper-1.0.dist-info", "wwhelper-1.1.dist-info"]  # a new environment, the old one kept
+    assert "wwhelper==1.1" in third.targets[0].build_requires and helper(third) == "HELPER = '1.1'\n"
+    if frontend == "build[uv]":
+        used = [p.name for p in (cache / "buildenvs").glob("*/lib/python*/site-packages/wwhelper-*.dist-info")]
+        assert sorted(used) == ["wwhelper-1.0.dist-info", "wwhelper-1.1.dist-info"]  # a new environment, the old one kept
 
 
 def test_a_folder_project_holding_its_outputs_and_the_cache_is_reused(pythons, tmp_path):
