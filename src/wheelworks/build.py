@@ -4,7 +4,9 @@ frontends:
   build       pypa/build in a cached build environment made with pip
   build[uv]   pypa/build in a cached build environment made with uv (the default)
   uv          `uv build`, which also caches its build environments
-Without uv on the machine, the last two fall back to "build".
+Without uv on the machine, the last two fall back to "build". With uv, the build
+requirements are first resolved to exact versions, kept for [build] requires-max-age
+hours (``Frontend.requires``): the environment is made of them, and they are inputs.
 """
 
 from __future__ import annotations
