@@ -83,7 +83,7 @@ class Frontend:
                                                       uv=self.uv))
         python = venvs.python(entry, os_name)
         # What the backend asks for beyond build-system.requires (setup.py may add): added once, under the lock.
-        with locked(entry.with_name(entry.name + ".lock")):
+        with locked(entry):
             extra = json.loads(run([python, "-c", _DYNAMIC, source], log=log, env=env, capture=True).splitlines()[-1])
             if extra:
                 venvs.install(entry, extra, log, os_name, env, self.uv)

@@ -82,7 +82,7 @@ class Cache:
         if done.exists():
             _used(done)
             return True
-        with locked(entry.with_name(entry.name + ".lock")):
+        with locked(entry):
             if done.exists():
                 return True
             shutil.rmtree(entry, ignore_errors=True)
@@ -95,7 +95,6 @@ class Cache:
             done.touch()
         return False
 
-
     def sweep_idle(self, now: float, idle: float = IDLE) -> list[str]:
         """Remove the entries no build has used for ``idle`` seconds: what superseded
         recipes and build requirements left. Each goes under its lock, its marker first,
@@ -104,7 +103,7 @@ class Cache:
         for kind in SWEPT:
             for done in sorted(d for d in (self.root / kind).glob("*.done") if _idle(d, now, idle)):
                 entry = done.with_name(done.name.removesuffix(".done"))
-                with locked(entry.with_name(entry.name + ".lock")):
+                with locked(entry):
                     if not _idle(done, now, idle):  # used meanwhile, or already gone
                         continue
                     done.unlink()
@@ -136,10 +135,11 @@ def _idle(path: Path, now: float, idle: float) -> bool:
 
 
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """An exclusive lock shared with other wheelworks processes on this machine."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with filelock.FileLock(path):
+def locked(entry: Path) -> Iterator[None]:
+    """The exclusive lock of a cache entry (``<entry>.lock`` beside it), shared with other
+    wheelworks processes on this machine."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(entry.with_name(entry.name + ".lock")):
         yield
 
 

@@ -260,7 +260,7 @@ class _TargetRunner:
             path = wheelhouse / name
             return file_sha256(path) if path.is_file() else None
 
-        found = reusable(job.result.key or "", self.earlier, sha256) if job.result.key else None
+        found = reusable(job.result.key, self.earlier, sha256) if job.result.key else None
         if found is None:
             return False
         record, target = found
@@ -289,7 +289,7 @@ class _TargetRunner:
         built = lead.result.wheel if lead is not None else None
         if lead is not None and built is not None and not abi.is_abi3(built) and self.config.build.abi3:
             lead.result.status = "failed"
-            lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel",))
+            lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel"))
         if built is None or not abi.is_abi3(built):
             return [functools.partial(self.run, job) for job in others]
         wheel = self.options.wheelhouse / built

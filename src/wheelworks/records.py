@@ -137,14 +137,17 @@ class Records:
 
     def load(self, build_id: str) -> BuildRecord:
         """The record ``build_id`` names: a full id, a unique prefix of one, or ``latest``."""
+        if build_id != "latest" and (self.folder(build_id) / RECORD_NAME).is_file():
+            return self._read(build_id)  # a full id: no need to list the others
         ids = self.ids()
         matches = ids[-1:] if build_id == "latest" else [i for i in ids if i.startswith(build_id)]
-        if build_id in ids:
-            matches = [build_id]
         if len(matches) != 1:
             what = "no build" if not matches else f"{len(matches)} builds"
             raise RecordsError(f"{what} matching '{build_id}' in {self.root}", "see `wheelworks builds`")
-        data = json.loads((self.folder(matches[0]) / RECORD_NAME).read_text(encoding="utf-8"))
+        return self._read(matches[0])
+
+    def _read(self, build_id: str) -> BuildRecord:
+        data = json.loads((self.folder(build_id) / RECORD_NAME).read_text(encoding="utf-8"))
         return BuildRecord.from_json(data)
 
 
@@ -153,7 +156,7 @@ class Records:
         found = []
         for build_id in self.ids():
             try:
-                record = BuildRecord.from_json(json.loads((self.folder(build_id) / RECORD_NAME).read_text("utf-8")))
+                record = self._read(build_id)
             except (OSError, ValueError, KeyError, TypeError):
                 continue
             if wheels & {t.wheel for t in record.targets if t.status == "ok"}:

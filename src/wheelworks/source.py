@@ -48,7 +48,7 @@ def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: M
     repository) is copied without ``outputs`` (wheelworks' own folders, should they be
     inside it), nor the cache, so they never reach the build or its input key."""
     repo = project.repo
-    local = Path(repo) if "://" not in repo and not repo.startswith("git@") else None
+    local = _local(repo)
     if local is not None and not local.exists():
         raise SourceError(f"[project] repo: {repo} does not exist")
     if local is not None and local.is_file():
@@ -70,6 +70,12 @@ def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: M
     tree = _git(["-C", str(dest), "rev-parse", f"HEAD:{project.subdir.strip('/')}"], log, env, capture=True).strip()
     epoch = int(_git(["-C", str(dest), "log", "-1", "--format=%ct", "HEAD"], log, env, capture=True).strip())
     return Checkout(dest, _subdir(dest, project), project.build_commit, commit, f"git-tree:{tree}", epoch)
+
+
+def _local(repo: str) -> Path | None:
+    """``[project] repo`` as a path on this machine (a git repository, folder or sdist),
+    or None for a URL."""
+    return Path(repo) if "://" not in repo and not repo.startswith("git@") else None
 
 
 def _leaving_out(folders: Sequence[Path]) -> Callable[[str, list[str]], set[str]]:
@@ -94,7 +100,7 @@ def _is_git_root(path: Path, log: Path, env: Mapping[str, str]) -> bool:
 def _mirror(repo: str, cache: Cache, log: Path, env: Mapping[str, str]) -> Path:
     """A bare clone of ``repo`` in the cache, brought up to date."""
     mirror = cache.path("sources", hashlib.sha256(repo.encode()).hexdigest()[:16] + ".git")
-    with locked(mirror.with_name(mirror.name + ".lock")):
+    with locked(mirror):
         try:
             if not (mirror / "HEAD").exists():
                 shutil.rmtree(mirror, ignore_errors=True)
@@ -184,7 +190,7 @@ def requires_python(project: ProjectConfig, cache: Cache, log: Path, env: Mappin
     (a git repository is read through the cached mirror, without a work tree)."""
     relative = "/".join(filter(None, [project.subdir.strip("/"), "pyproject.toml"]))
     repo = project.repo
-    local = Path(repo) if "://" not in repo and not repo.startswith("git@") else None
+    local = _local(repo)
     try:
         if local is not None and local.is_file():
             with tarfile.open(local) as archive:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks.cli.options import add_config, builds_dir, config_path, load_config
+from wheelworks.cli.options import add_config, builds_dir, load_config
 from wheelworks.containers import open_container, open_store
 from wheelworks.containers.client import ContainerIndex, open_index
 from wheelworks.publish import Published, delivery_from, publish_build
@@ -131,6 +131,6 @@ def _release_config(args: argparse.Namespace, env: Mapping[str, str]) -> config_
     """The config, which the release gate uses when there is one (given, or
     ./wheelworks.toml); required when no --url names the index."""
     if not args.url:
-        return config_mod.load(config_path(args), env)
+        return load_config(args, env)
     path = args.config or Path.cwd() / config_mod.CONFIG_NAME
     return config_mod.load(path, env) if args.config or path.is_file() else None
