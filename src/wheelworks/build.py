@@ -36,6 +36,20 @@ FRONTEND_REQUIREMENTS = ("build>=1.2",)
 
 
 @dataclass(frozen=True)
+class BuildEnvironment:
+    """Where a build runs: the python that runs it and, for pypa/build, the cached venv
+    whose tools (meson, ninja, cmake, cython…) the backend runs by name from PATH."""
+
+    python: Path
+    venv: Path | None  # None: ``uv build`` makes, and activates, an environment of its own
+    os_name: str
+
+    def activate(self, base: Mapping[str, str]) -> dict[str, str]:
+        """``base`` with the venv's scripts folder first on PATH, as pypa/build's own isolated builds have it."""
+        return venvs.activated(self.venv, base, self.os_name) if self.venv is not None else dict(base)
+
+
+@dataclass(frozen=True)
 class Frontend:
     name: str  # one of FRONTENDS, after any fallback
     uv: Path | None = None  # the uv binary, for "build[uv]" and "uv"
@@ -69,27 +83,29 @@ class Frontend:
         return pins
 
     def prepare(self, interpreter: Interpreter, cache: Cache, log: Path, os_name: str, source: Path,
-                env: Mapping[str, str], requires: Sequence[str]) -> Path:
-        """The python that runs the build: for pypa/build, a cached build environment of
-        ``requires`` (from ``requires()``) at a path that stays the same while they do (so
-        compiler caches hit on headers it brings, numpy's say); for uv, the interpreter."""
+                env: Mapping[str, str], requires: Sequence[str]) -> BuildEnvironment:
+        """Where the build runs: for pypa/build, a cached build environment of ``requires``
+        (from ``requires()``) at a path that stays the same while they do (so compiler
+        caches hit on headers it brings, numpy's say); for uv, the interpreter."""
         if self.name == "uv":
-            return interpreter.path
+            return BuildEnvironment(interpreter.path, None, os_name)
         # A venv made by uv has no pip, one made by venv has: they are different entries.
         maker = "uv" if self.uv else "venv"
         key = digest([str(interpreter.path.resolve()), interpreter.build, list(requires), maker])
         entry = cache.path("buildenvs", f"py{interpreter.key}-{key[:12]}")
         cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, list(requires), log, os_name, env,
                                                       uv=self.uv))
-        python = venvs.python(entry, os_name)
-        # What the backend asks for beyond build-system.requires (setup.py may add): added once, under the lock.
+        built = BuildEnvironment(venvs.python(entry, os_name), entry, os_name)
+        # What the backend asks for beyond build-system.requires (setup.py may add; meson-python and
+        # scikit-build-core add ninja or cmake when PATH has none): added once, under the lock.
         with locked(entry):
-            extra = json.loads(run([python, "-c", _DYNAMIC, source], log=log, env=env, capture=True).splitlines()[-1])
+            query = run([built.python, "-c", _DYNAMIC, source], log=log, env=built.activate(env), capture=True)
+            extra = json.loads(query.splitlines()[-1])
             if extra:
                 venvs.install(entry, extra, log, os_name, env, self.uv)
-        return python
+        return built
 
-    def build_wheel(self, python: Path, source: Path, out: Path, env: Mapping[str, str], log: Path,
+    def build_wheel(self, where: BuildEnvironment, source: Path, out: Path, env: Mapping[str, str], log: Path,
                     requires: Sequence[str] = ()) -> Path:
         """Build ``source`` into a wheel in the empty folder ``out``; returns the wheel.
         ``uv build`` makes its own build environment, held to ``requires`` (from
@@ -99,12 +115,14 @@ class Frontend:
             assert self.uv is not None
             constraints = out.with_name("build-constraints.txt")
             constraints.write_text("".join(f"{pin}\n" for pin in requires), encoding="utf-8")
-            cmd = [self.uv, "build", "--wheel", "--python", python, "--build-constraints", constraints,
+            cmd = [self.uv, "build", "--wheel", "--python", where.python, "--build-constraints", constraints,
                    "--out-dir", out, source]
         else:  # in the prepared environment, which has what the build needs
-            cmd = [python, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", out, source]
-        # pypa/build's --installer uv looks for uv on PATH
-        run(cmd, log=log, cwd=source, env=prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
+            cmd = [where.python, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", out,
+                   source]
+        # The environment's tools first, then uv (pypa/build's --installer uv looks for it on PATH)
+        env = where.activate(prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
+        run(cmd, log=log, cwd=source, env=env)
         return only_wheel(out, "the build")
 
 

@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 from packaging.utils import parse_wheel_filename
 
 from wheelworks import run as run_mod
-from wheelworks import abi, atomic, interpreters, libraries, owners, platforms, repair, reproducible, test, tools, vendoring, venvs
+from wheelworks import abi, atomic, interpreters, libraries, owners, platforms, repair, reproducible, test, tools, vendoring
 from wheelworks.inputs import reusable, target_key, tool_versions
 from wheelworks.reproducible import commit_epoch
 from wheelworks.build import Frontend, frontend
@@ -371,8 +371,8 @@ class _TargetRunner:
         ABI is checked against the target's."""
         shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
         tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
-        python = self.frontend.prepare(interpreter, self.cache, log, self.platform.os, tree, self.options.env,
-                                       self.requires[target.python])
+        where = self.frontend.prepare(interpreter, self.cache, log, self.platform.os, tree, self.options.env,
+                                      self.requires[target.python])
         env = self.prefix.environment(self.options.env, self.platform.os)
         if self.ccache:
             env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)
@@ -382,9 +382,8 @@ class _TargetRunner:
         })
         env = reproducible.environment(env, self.epoch, folder / "src")
         if self.config.build.before_build:
-            hook_env = venvs.activated(python.parent.parent, env, self.platform.os) if self.frontend.name != "uv" else env
-            run(self.config.build.before_build, log=log, cwd=tree, env=hook_env)
-        wheel = self.frontend.build_wheel(python, tree, folder / "dist", env, log, self.requires[target.python])
+            run(self.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
+        wheel = self.frontend.build_wheel(where, tree, folder / "dist", env, log, self.requires[target.python])
         abi.check(target, wheel.name)
         return tree, wheel
 

@@ -138,9 +138,9 @@ def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons
     source = shutil.copytree(pytally_repo, tmp_path / "src")
     frontend = Frontend("build")
     requires = frontend.requires(interpreter, source, Cache(cache_dir), os.environ, log, time.time(), 3600)
-    python = frontend.prepare(interpreter, Cache(cache_dir), log, native.os, source, os.environ, requires)
+    where = frontend.prepare(interpreter, Cache(cache_dir), log, native.os, source, os.environ, requires)
     leaky = prefix.environment(os.environ, native.os)  # LD_LIBRARY_PATH, CPATH... all lead to libtally
-    wheel = frontend.build_wheel(python, source, tmp_path / "dist", leaky, log)
+    wheel = frontend.build_wheel(where, source, tmp_path / "dist", leaky, log)
 
     with pytest.raises(CommandError):
         test.run_tests(interpreter.path, wheel, config.test, tmp_path / "t", source,

@@ -5,6 +5,7 @@ id tells that the wheel carries the recipe's build, not a copy of the host's."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import urllib.parse
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -22,7 +25,12 @@ from wheelworks.records import Records
 
 pytestmark = [pytest.mark.slow, pytest.mark.real]
 
-SDISTS = {"cffi": "2.1.1", "lz4": "4.4.5"}
+# PyPI sdists, pinned by sha256: (project, version) -> sha256
+SDISTS = {
+    ("cffi", "2.1.1"): "dd31f52ea1086513bb9df30f8fcee9b8918323ae067a3d5b78bc826a000712be",
+    ("lz4", "4.4.5"): "5f0b9e53c1e82e88c10d7c180069363980136b9d7a8306c4dca4f760d60c39f0",
+    ("scikit-image", "0.26.0"): "f5f970ab04efad85c24714321fcc91613fcb64ef2a892a13167df2f3e59199fa",
+}
 DEBIAN = {"libffi": "libffi_3.4.4.orig.tar.gz", "lz4": "lz4_1.9.4.orig.tar.gz"}
 
 
@@ -46,10 +54,8 @@ def sources() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelworks-tests" / "real"
     dl = cache / "dl"
     dl.mkdir(parents=True, exist_ok=True)
-    for name, version in SDISTS.items():
-        if not (dl / f"{name}-{version}.tar.gz").exists():
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                            f"{name}=={version}", "-d", str(dl)], check=True)
+    for (name, version), sha256 in SDISTS.items():
+        _sdist(name, version, sha256, dl)
     if not all((dl / f).exists() for f in DEBIAN.values()):
         apt = cache / "apt"
         for sub in ("lists/partial", "cache", "parts"):
@@ -65,19 +71,36 @@ def sources() -> Path:
     return dl
 
 
+def _sdist(name: str, version: str, sha256: str, dl: Path) -> Path:
+    """The sdist from PyPI's simple index (PEP 691), checked against its pin. Not by
+    `pip download`, which builds the metadata, and so the build requirements, from source."""
+    index = f"https://pypi.org/simple/{name}/"
+    request = urllib.request.Request(index, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(request, timeout=60) as page:
+        files = json.load(page)["files"]
+    (entry,) = [f for f in files if f["filename"].endswith(f"-{version}.tar.gz")]
+    path = dl / entry["filename"]
+    if not path.exists() or _sha(path) != sha256:
+        with urllib.request.urlopen(urllib.parse.urljoin(index, entry["url"]), timeout=300) as body:
+            path.write_bytes(body.read())
+    assert _sha(path) == sha256, f"{path.name}: sha256 {_sha(path)}, pinned {sha256}"
+    return path
+
+
 def _build_id(elf: Path) -> str:
     notes = subprocess.run(["readelf", "-n", str(elf)], capture_output=True, text=True, check=True).stdout
     return re.search(r"Build ID: ([0-9a-f]+)", notes).group(1)
 
 
-def _build(tmp_path: Path, project: str, sdist: Path, library: str) -> Path:
+def _build(tmp_path: Path, project: str, sdist: Path, library: str,
+           python: str = f"{sys.version_info[0]}.{sys.version_info[1]}") -> Path:
     config = tmp_path / "wheelworks.toml"
     config.write_text(textwrap.dedent(f"""
         [project]
         name = "{project}"
         repo = "{sdist}"
         [build]
-        python = ["{sys.version_info[0]}.{sys.version_info[1]}"]
+        python = ["{python}"]
         {library}
     """))
     assert cli.main(["build", "--config", str(config), "--cache-dir", str(tmp_path / "cache"), "-j", "2"]) == 0
@@ -162,3 +185,30 @@ def test_cffi_with_libffi_from_a_tarball_without_configure(sources, tmp_path):
            / "logs" / "libraries" / "libffi.log").read_text()
     assert "autogen.sh" in log or "autoreconf" in log
     _vendored(config, "cffi.libs", "libffi", "/usr/lib/x86_64-linux-gnu/libffi.so.8")
+
+
+SKIMAGE_TEST = """python -c '
+import numpy as np
+from skimage import feature, filters, morphology
+image = np.zeros((64, 64)); image[16:48, 16:48] = 1.0
+edges = filters.sobel(image)
+assert edges[32, 16] > 0.1 and edges[32, 32] == 0  # on the edge of the square, not inside it
+assert feature.canny(image).sum() > 100  # Cython
+assert morphology.remove_small_objects(image > 0, max_size=10).sum() == 32 * 32
+assert feature.hessian_matrix_det(image).shape == image.shape  # Pythran
+'"""
+
+
+def test_scikit_image_with_meson_python_and_pythran(sources, tmp_path):
+    """The project wheelworks was first made for: meson-python runs meson and ninja, and
+    Pythran and Cython compile, all from its build environment."""
+    config = _build(tmp_path, "scikit-image", sources / "scikit_image-0.26.0.tar.gz", f"""
+        [test]
+        command = '''{SKIMAGE_TEST}'''
+    """, python="3.12")
+    (target,) = Records(config.parent / "builds").load("latest").targets
+    assert target.status == "ok" and target.wheel.startswith("scikit_image-0.26.0-cp312-cp312-manylinux"), target
+    with zipfile.ZipFile(config.parent / "wheelhouse" / target.wheel) as wheel:
+        names = wheel.namelist()
+    assert "skimage/filters/__init__.py" in names
+    assert any(n.startswith("skimage/feature/_hessian_det_appx") and n.endswith(".so") for n in names)
