@@ -15,13 +15,42 @@ from typing import BinaryIO
 PARTIAL = ".wheelworks-partial-"
 
 
+def _set_umask() -> int:
+    mask = os.umask(0o022)  # reading it this way means setting it: done once, at import, before any thread
+    os.umask(mask)
+    return mask
+
+
+_UMASK_AT_START = _set_umask()
+
+
+def file_mode() -> int:
+    """The mode a plain open() gives a new file now: 0o666 less the umask. Files wheelworks
+    writes are served by web servers running as other users and synced to CDNs, so they
+    get that, never mkstemp's 0600; the umask only ever removes permissions."""
+    try:  # Linux says what the umask is without changing it (thread-safe)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o666 & ~_UMASK_AT_START
+
+
+def temporary(folder: Path, prefix: str = PARTIAL) -> tuple[int, Path]:
+    """A new file in ``folder`` with a unique name and ``file_mode()``: its descriptor and path."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=prefix)
+    if hasattr(os, "fchmod"):  # not on Windows, where mode bits mean little
+        os.fchmod(fd, file_mode())
+    return fd, Path(name)
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[BinaryIO]:
     """A binary stream whose bytes replace ``path`` whole when the block ends without an
     error; on an error nothing of it remains."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=PARTIAL)
-    partial = Path(name)
+    fd, partial = temporary(path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream

@@ -11,13 +11,14 @@ import functools
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from wheelworks.errors import ConfigError
 from wheelworks.hashes import digest
+from wheelworks.names import cron_problem, ref_problem, relative_problem, repo_problem, secret_problem
 from wheelworks.pins import INSTALL_HINT, install_kind, pin_problem
 from wheelworks.pythons import ENABLE
 from wheelworks.recipes import LibraryRecipe, recipes
@@ -48,6 +49,8 @@ class BuildConfig:
     repair_exclude: tuple[str, ...] = ()  # libraries the repair must not vendor (another wheel provides them)
     skip: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
+    # Credential-like variables the build, its hooks and its tests may still see (masking.without_credentials)
+    pass_environment: tuple[str, ...] = ()
     before_build: str | None = None
     missing_python: str  # error | warn
     interpreters: tuple[str, ...] = ()
@@ -170,10 +173,12 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
     libraries = [_checked(t, "library", f"{where}: library[{i}]") for i, t in enumerate(raw_libraries)]
     for key in ("name", "repo"):
         require(project, key, f"{where}: [project]")
+    commit_from = f"{where}: [project] build-commit"
     for var in BUILD_COMMIT_VARS:
         if env.get(var):
-            project["build-commit"] = env[var]
+            project["build-commit"], commit_from = env[var], var
             break
+    _check_project(project, commit_from, f"{where}: [project]")
     containers = _containers(data.get("containers", defaults["containers"]), path, where)
     ci = _ci({**defaults["ci"], **_table(data, "ci", where)}, where)
     effective = {"project": project, "build": build, "library": libraries, "test": test}
@@ -192,6 +197,17 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
         ci=ci,
         digest=digest(effective),
     )
+
+
+def _check_project(project: Mapping[str, Any], commit_from: str, where: str) -> None:
+    """The values of [project] that reach git and paths, checked before they do."""
+    for problem, what, value, hint in (
+        (ref_problem, commit_from, project["build-commit"], "give a branch, tag or commit hash"),
+        (repo_problem, f"{where} repo", project["repo"], "give a git URL or a path"),
+        (relative_problem, f"{where} subdir", project.get("subdir", ""), "give a folder of the repository"),
+    ):
+        if isinstance(value, str) and (why := problem(value)):
+            raise ConfigError(f"{what} = {value!r} {why}", hint)
 
 
 def _table(data: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
@@ -239,6 +255,7 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
         repair_exclude=strs(build.get("repair-exclude")),
         skip=strs(build.get("skip")),
         environment=build.get("environment", {}),
+        pass_environment=strs(build.get("pass-environment")),
         before_build=build.get("before-build"),
         missing_python=build["missing-python"],
         interpreters=strs(build.get("interpreters")),
@@ -278,6 +295,20 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
         raise ConfigError(f"{where}: [ci] install = {table['install']!r} does not pin wheelworks", INSTALL_HINT)
     if table["release-upload"] not in ("trusted-publishing", "token"):
         raise ConfigError(f"{where}: [ci] release-upload must be 'trusted-publishing' or 'token'")
+    if not table["platforms"]:
+        raise ConfigError(f"{where}: [ci] platforms is empty", f"name at least one of {', '.join(known)}")
+    if why := cron_problem(table["schedule"]):
+        raise ConfigError(f"{where}: [ci] schedule = {table['schedule']!r} {why}", "e.g. \"0 3 * * *\", daily at 03:00 UTC")
+    for what, name in [*(("secrets", n) for n in table["secrets"]), ("pypi-token-secret", table["pypi-token-secret"])]:
+        if why := secret_problem(name):
+            raise ConfigError(f"{where}: [ci] {what}: {name!r} {why}")
+    images = [ci_data["platforms"][n]["image"].format(manylinux=table["manylinux"])
+              for n in table["platforms"] if "image" in ci_data["platforms"][n]]
+    unpinned = [i for i in images if i not in ci_data["images"]]
+    if unpinned and not table.get("manylinux-tag"):  # a pull by tag alone could be any image
+        policies = sorted({i.rsplit("/", 1)[-1].rsplit("_", 1)[0] for i in ci_data["images"]})
+        raise ConfigError(f"{where}: [ci] manylinux = {table['manylinux']!r}: no pinned image {unpinned[0]}",
+                          f"use one of {', '.join(policies)}, or set manylinux-tag")
     for name, pin in table.get("pins", {}).items():
         problem = pin_problem(name, pin)
         if problem:
@@ -299,6 +330,13 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
 def ci_resources() -> dict[str, Any]:
     """resources/ci.toml, read once; callers must not change it."""
     return tomllib.loads(resources.files("wheelworks").joinpath("resources/ci.toml").read_text())
+
+
+def with_build_commit(config: Config, ref: str, where: str) -> Config:
+    """``config`` building ``ref`` instead, which ``where`` (a flag, say) gave."""
+    if why := ref_problem(ref):
+        raise ConfigError(f"{where} {ref!r} {why}", "give a branch, tag or commit hash")
+    return replace(config, project=replace(config.project, build_commit=ref))
 
 
 def container_for(config: Config, ref: str) -> ContainerConfig:

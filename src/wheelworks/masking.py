@@ -13,7 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 
 MASK = "***"
 # Environment variables whose values are credentials, by name.
-CREDENTIAL = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY|CREDENTIAL|AUTH")
+CREDENTIAL = re.compile(r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|PRIVATE_KEY|ACCESS_KEY|API_KEY|CREDENTIAL|AUTH")
+# Variables that lead to credentials without being named like one: cloud profiles and
+# their files, twine's settings, wheelworks' key file.
+_LEADS_TO_CREDENTIALS = re.compile(r"AWS_.*|TWINE_.*|.*_KEY_FILE|GNUPGHOME|NETRC")
+# The password of a URL (https://user:password@host/), wherever it appears in text.
+_URL_PASSWORD = re.compile(r"(?<=://)([^/\s:@]*):([^/\s@]+)@")
 # Shorter values, and these words, would mask ordinary text wherever it appears.
 MIN_LENGTH = 4
 NOT_SECRETS = {"true", "false", "yes", "no", "on", "off", "none", "null"}
@@ -54,7 +59,16 @@ def mask(text: str) -> str:
         secrets = sorted(_registered, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, MASK)
-    return text
+    return _URL_PASSWORD.sub(rf"\1:{MASK}@", text)
+
+
+def without_credentials(env: Mapping[str, str], allowed: Iterable[str] = ()) -> dict[str, str]:
+    """``env`` for code wheelworks runs but does not own (a project's build, its hooks, its
+    tests, library recipes): every credential removed, and every variable that leads to
+    one, except the names in ``allowed`` (the config's [build] pass-environment)."""
+    keep = set(allowed)
+    return {name: value for name, value in env.items()
+            if name in keep or not (CREDENTIAL.search(name.upper()) or _LEADS_TO_CREDENTIALS.fullmatch(name.upper()))}
 
 
 def forget_all() -> None:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -34,6 +34,7 @@ from wheelworks.interpreters import Interpreter
 from wheelworks.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
 from wheelworks.atomic import sweep_partials
 from wheelworks.run import run
+from wheelworks.masking import without_credentials
 from wheelworks.secrets import reveal
 from wheelworks.source import Checkout, checkout, requires_python
 
@@ -115,6 +116,10 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
                         [options.builds_dir, options.wheelhouse])
         record.commit, record.source = tree.commit, tree.source
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
+        # From here on, everything runs the project's code or the recipes' (backends, hooks,
+        # configure scripts, tests): none of it sees a credential the config did not pass on.
+        environment = {k: reveal(v, f"build.environment.{k}", options.env) for k, v in config.build.environment.items()}
+        options = replace(options, env=without_credentials(options.env, config.build.pass_environment))
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
         chosen = frontend(config.build.frontend, options.env)
         requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
@@ -123,6 +128,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
             tools.find("ccache", options.env) if config.build.ccache else None,
             interrupted, commit_epoch(tree.epoch, options.env),
             [] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id], requires,
+            environment,
         )
         versions_of_tools = tool_versions()
         library_keys = [lib.key for lib in prefix.libraries]
@@ -251,6 +257,7 @@ class _TargetRunner:
     epoch: int  # SOURCE_DATE_EPOCH of the build and the repair
     earlier: list[BuildRecord]  # records whose passing targets may be reused
     requires: Mapping[str, tuple[str, ...]]  # per CPython: what its build environment holds (Frontend.requires)
+    environment: Mapping[str, str]  # [build] environment, its secrets decrypted
 
     def _reused(self, job: _Job) -> bool:
         """Take an earlier build's wheel when nothing that makes it has changed."""
@@ -267,7 +274,7 @@ class _TargetRunner:
         result = job.result
         result.interpreter = str(job.interpreter.path)
         result.steps.append(StepRecord("reused", "ok", 0.0, "", f"nothing changed since build {record.id}"))
-        result.reused_from = record.id
+        result.reused_from = target.reused_from or record.id  # the build that tested it, not one that reused it
         result.built_by = target.built_by
         self.reporter.event(job.target.identifier, f"reused from {record.id}", "ok", 0.0)
         self._delivered(result, wheelhouse / str(target.wheel))
@@ -376,10 +383,7 @@ class _TargetRunner:
         env = self.prefix.environment(self.options.env, self.platform.os)
         if self.ccache:
             env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)
-        env.update({
-            k: reveal(v, f"build.environment.{k}", self.options.env).replace("{prefix}", str(self.prefix.path))
-            for k, v in self.config.build.environment.items()
-        })
+        env.update({k: v.replace("{prefix}", str(self.prefix.path)) for k, v in self.environment.items()})
         env = reproducible.environment(env, self.epoch, folder / "src")
         if self.config.build.before_build:
             run(self.config.build.before_build, log=log, cwd=tree, env=where.activate(env))

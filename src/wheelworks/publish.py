@@ -22,13 +22,15 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from wheelworks.config import Config, container_for, named_container
-from wheelworks.containers import COMPLETE, RECORDS, Store, claim_key, file_key, open_container
+from wheelworks.containers import CLAIMS, COMPLETE, RECORDS, Store, claim_key, file_key, open_container
 from wheelworks.containers.index import HTML_TYPE, IndexedFile
-from wheelworks.containers.state import Tags, by_project, by_version, claim, read_state, rebuild_index, sweep, tags_of
-from wheelworks.errors import ContainerError
+from wheelworks.containers.state import (
+    Tags, by_project, by_version, claim, read_state, rebuild_index, spelling_conflicts, sweep, tags_of,
+)
+from wheelworks.errors import ContainerError, RecordsError
 from wheelworks.hashes import digest, file_sha256
 from wheelworks.records import BuildRecord, Records
 from wheelworks.report import CSS, build_html, overview_html
@@ -89,7 +91,21 @@ def delivery_of(record: BuildRecord, builds: Records) -> Delivery:
         if not wheel.is_file() or file_sha256(wheel) != target.sha256:
             raise ContainerError(f"{wheel}: missing or changed since build {record.id}", "build again")
         wheels.append(wheel)
-    return Delivery(tuple(wheels), record.ref, (record,), {record.id: builds.folder(record.id) / "logs"})
+    records = (record, *testers(record, builds))
+    return Delivery(tuple(wheels), record.ref, records, {r.id: builds.folder(r.id) / "logs" for r in records})
+
+
+def testers(record: BuildRecord, builds: Records) -> list[BuildRecord]:
+    """The earlier builds whose tested wheels ``record``'s targets reused: the evidence
+    the release gate needs, published with the wheels."""
+    found = []
+    for build_id in sorted({t.reused_from for t in record.targets if t.status == "ok" and t.reused_from}):
+        try:
+            found.append(builds.load(build_id))
+        except RecordsError:
+            raise ContainerError(f"build {record.id} reused the wheels of build {build_id}, whose record is gone",
+                                 "build again with --rebuild") from None
+    return found
 
 
 def delivery_from(source: str | None, builds_dir: Path) -> Delivery:
@@ -98,7 +114,8 @@ def delivery_from(source: str | None, builds_dir: Path) -> Delivery:
     if source and Path(source).is_dir():
         wheels = tuple(sorted(Path(source).glob("*.whl")))
         builds = Records(Path(source).parent / "builds")
-        records = tuple(builds.delivering({w.name for w in wheels}))
+        delivering = builds.delivering({w.name for w in wheels})
+        records = tuple({r.id: r for r in [*delivering, *(t for r in delivering for t in testers(r, builds))]}.values())
         delivery = Delivery(wheels, None, records, {r.id: builds.folder(r.id) / "logs" for r in records})
     else:
         builds = Records(builds_dir)
@@ -123,14 +140,26 @@ def publish_build(config: Config, delivery: Delivery, ref: str, env: Mapping[str
                      apply(store, publish_plan, wheels, keep=target.keep, records=records, logs=delivery.logs))
 
 
+METADATA_CAP = 16 * 1024 * 1024  # bytes of METADATA read from a wheel; real ones are kilobytes
+
+
 def describe(wheel: Path) -> IndexedFile:
-    """A local wheel as the index will list it."""
+    """A local wheel as the index will list it, once it is checked to be what its name says."""
     try:
         name, version, _, _ = parse_wheel_filename(wheel.name)
     except InvalidWheelFilename as exc:
         raise ContainerError(f"{wheel}: not a wheel file name ({exc})") from None
     sha256 = file_sha256(wheel)
     metadata = core_metadata(wheel)
+    headers = HeaderParser().parsestr(metadata.decode("utf-8", "replace"))
+    said = (canonicalize_name(headers.get("Name") or ""), headers.get("Version") or "")
+    try:
+        matches = said[0] == canonicalize_name(name) and Version(said[1]) == version
+    except InvalidVersion:
+        matches = False
+    if not matches:
+        raise ContainerError(f"{wheel}: its METADATA says {said[0] or '?'} {said[1] or '?'}, "
+                             f"its file name {canonicalize_name(name)} {version}", "pip would refuse it: build it again")
     return IndexedFile(
         filename=wheel.name,
         project=canonicalize_name(name),
@@ -138,20 +167,35 @@ def describe(wheel: Path) -> IndexedFile:
         path=file_key(sha256, wheel.name),
         sha256=sha256,
         size=wheel.stat().st_size,
-        requires_python=HeaderParser().parsestr(metadata.decode("utf-8", "replace")).get("Requires-Python"),
+        requires_python=headers.get("Requires-Python"),
         uploaded=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         metadata_sha256=hashlib.sha256(metadata).hexdigest(),
     )
 
 
 def core_metadata(wheel: Path) -> bytes:
-    """The wheel's .dist-info/METADATA, served beside it as <wheel>.metadata (PEP 658)."""
+    """The wheel's .dist-info/METADATA, served beside it as <wheel>.metadata (PEP 658),
+    read only up to METADATA_CAP, from a wheel whose member names are all safe paths."""
     try:
         with zipfile.ZipFile(wheel) as zf:
+            unsafe = [n for n in zf.namelist() if not _safe_member(n)]
+            if unsafe:
+                raise ContainerError(f"{wheel}: member {unsafe[0]!r} would be installed outside site-packages",
+                                     "pip would refuse it: build it again")
             name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
-            return zf.read(name)
-    except (zipfile.BadZipFile, StopIteration, OSError) as exc:
-        raise ContainerError(f"{wheel}: not a readable wheel ({exc})") from None
+            with zf.open(name) as stream:
+                metadata = stream.read(METADATA_CAP + 1)
+    except (zipfile.BadZipFile, StopIteration, OSError, RuntimeError, NotImplementedError) as exc:
+        raise ContainerError(f"{wheel}: not a readable wheel ({exc or type(exc).__name__})") from None
+    if len(metadata) > METADATA_CAP:
+        raise ContainerError(f"{wheel}: its METADATA is over {METADATA_CAP // 2**20} MiB", "no real wheel's is")
+    return metadata
+
+
+def _safe_member(name: str) -> bool:
+    """A zip member name pip installs (no absolute path, drive, backslash or '..')."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and "\\" not in name and ":" not in parts[0] and ".." not in parts
 
 
 def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep: int | None = None,
@@ -162,6 +206,14 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
     version that pruning would remove at once (older than the ``keep`` newest).
     """
     files = [describe(w) for w in wheels]
+    twice = sorted({f.filename for f in files if len({g.sha256 for g in files if g.filename == f.filename}) > 1})
+    if twice:
+        raise ContainerError(f"two different files named {', '.join(twice)} in one publish", "publish one of them")
+    named = [k[len(CLAIMS):].removesuffix(".json") for k in store.list(CLAIMS)]
+    spelled = spelling_conflicts([f.filename for f in files], named)
+    if spelled:
+        raise ContainerError(f"container {store.url}: {', '.join(spelled)} is one wheel under two file names",
+                             "publish each wheel under one spelling of its name")
     claims = {f.filename: claim(store, f.filename) for f in files}
     conflicts = [f.filename for f in files if claims[f.filename] and claims[f.filename].sha256 != f.sha256]
     if conflicts and not overwrite:
@@ -189,8 +241,9 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
                     "publish it to a container without keep, or raise keep",
                 )
             prunes = tuple(prune_set(state.claims, state.complete, keep))
-    # A build whose every target reused an earlier one's wheel adds no evidence: that
-    # earlier record, stored when its wheels were, is the one that tested them.
+    # The records that tested the delivery's wheels (the gate's evidence), the earlier
+    # builds whose wheels it reused among them (Delivery.records). A build that only
+    # reused adds no evidence, so an unchanged nightly writes nothing.
     new = tuple(r.id for r in records if any(t.status == "ok" and not t.reused_from for t in r.targets)
                 and store.size(f"{RECORDS}{r.id}/record.json") is None)
     return PublishPlan(store.url, uploads, replaced, unchanged, prunes, tuple(notes), new)
@@ -289,7 +342,19 @@ def _write_dashboard(store: Store) -> None:
     ids begin with their start time, so only the records shown are read, however long
     the history grows."""
     keys = sorted(k for k in store.list(RECORDS) if k.endswith("/record.json"))
-    found = [BuildRecord.from_json(json.loads(data)) for data in map(store.get, keys[-DASHBOARD_BUILDS:]) if data]
+    found = [r for r in (_shown(data) for data in map(store.get, keys[-DASHBOARD_BUILDS:]) if data) if r]
     found.sort(key=lambda r: r.started)
     store.put(f"{RECORDS}style.css", CSS.encode(), "text/css")
     store.put(f"{RECORDS}index.html", overview_html(found).encode(), HTML_TYPE)
+
+
+def _shown(data: bytes) -> BuildRecord | None:
+    """A stored record the dashboard can show; one of another shape (not written by
+    wheelworks) is left out rather than break the page."""
+    try:
+        record = BuildRecord.from_json(json.loads(data))
+        build_html(record)
+        overview_html([record])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return record

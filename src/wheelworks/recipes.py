@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wheelworks.errors import ConfigError
+from wheelworks.names import component_problem, relative_problem
 from wheelworks.schema import require, strs
 
 LIBRARY_SYSTEMS = ("autotools", "cmake", "meson", "make", "script")
@@ -37,7 +38,11 @@ def recipes(tables: Sequence[Mapping[str, Any]], base: Path, where: str) -> tupl
 def _recipe(table: Mapping[str, Any], index: int, base: Path, where: str) -> LibraryRecipe:
     for key in ("name", "version", "system"):
         require(table, key, f"{where}: library[{index}]")
+    if why := component_problem(table["name"]):  # it names the library's folders and log
+        raise ConfigError(f"{where}: library[{index}] name = {table['name']!r} {why}")
     here = f"{where}: library '{table['name']}'"
+    if why := relative_problem(table.get("subdir", "")):
+        raise ConfigError(f"{here}: subdir = {table['subdir']!r} {why}")
     if table["system"] not in LIBRARY_SYSTEMS:
         raise ConfigError(f"{here}: unknown system {table['system']!r}", f"use one of {', '.join(LIBRARY_SYSTEMS)}")
     if ("url" in table) == ("path" in table):

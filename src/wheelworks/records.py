@@ -14,6 +14,7 @@ from pathlib import Path
 from wheelworks import atomic, owners
 from wheelworks.errors import RecordsError
 from wheelworks.masking import mask
+from wheelworks.names import component_problem
 
 RECORD_NAME = "record.json"
 
@@ -137,6 +138,8 @@ class Records:
 
     def load(self, build_id: str) -> BuildRecord:
         """The record ``build_id`` names: a full id, a unique prefix of one, or ``latest``."""
+        if component_problem(build_id):
+            raise RecordsError(f"build id {build_id!r} is not a build id", "see `wheelworks builds`")
         if build_id != "latest" and (self.folder(build_id) / RECORD_NAME).is_file():
             return self._read(build_id)  # a full id: no need to list the others
         ids = self.ids()
@@ -147,8 +150,14 @@ class Records:
         return self._read(matches[0])
 
     def _read(self, build_id: str) -> BuildRecord:
-        data = json.loads((self.folder(build_id) / RECORD_NAME).read_text(encoding="utf-8"))
-        return BuildRecord.from_json(data)
+        path = self.folder(build_id) / RECORD_NAME
+        try:
+            record = BuildRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RecordsError(f"{path}: not a readable build record ({type(exc).__name__}: {exc})") from None
+        if record.id != build_id:  # its id names folders where it is published: it must be its own
+            raise RecordsError(f"{path}: says it is build {record.id!r}, not {build_id!r}")
+        return record
 
 
     def delivering(self, wheels: set[str]) -> list[BuildRecord]:
@@ -157,7 +166,7 @@ class Records:
         for build_id in self.ids():
             try:
                 record = self._read(build_id)
-            except (OSError, ValueError, KeyError, TypeError):
+            except RecordsError:
                 continue
             if wheels & {t.wheel for t in record.targets if t.status == "ok"}:
                 found.append(record)

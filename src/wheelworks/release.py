@@ -11,6 +11,7 @@ Nothing is uploaded unless everything was verified first.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from wheelworks.atomic import sweep_partials
 from wheelworks.cache import Cache, default_root
 from wheelworks.config import Config
 from wheelworks.containers.client import Index, PageIndex, RemoteFile
+from wheelworks.containers.state import spelling_conflicts
 from wheelworks.downloads import HashMismatch, save_verified
 from wheelworks.errors import CommandError, ReleaseError
 from wheelworks.hashes import file_sha256
@@ -93,6 +96,10 @@ def find(index: Index, name: str, version: str, platform: str = "all") -> Releas
             raise ReleaseError(f"index {index.where}: {file.filename} is listed with two different sha256s",
                                "refusing the whole listing")
         chosen.setdefault(file.filename, file)
+    spelled = spelling_conflicts(sorted(chosen), ())
+    if spelled:
+        raise ReleaseError(f"index {index.where}: {', '.join(spelled)} is one wheel under two file names",
+                           "refusing the whole listing")
     if not chosen:
         what = f"{name} {version}" + ("" if platform == "all" else f" for {platform}")
         raise ReleaseError(f"no wheels of {what} in {index.where}", "check the name, version and -t")
@@ -102,28 +109,55 @@ def find(index: Index, name: str, version: str, platform: str = "all") -> Releas
 def gate(files: Sequence[RemoteFile], records: Sequence[Mapping[str, Any]], expected: Sequence[str] | None,
          tag_commit: str | None) -> Gate:
     """Check ``files`` against the build ``records`` stored beside them: each wheel's sha256
-    must be the one its build tested (and that build's commit ``tag_commit``, when known);
-    with ``expected`` target identifiers, each must have a wheel."""
-    tested: dict[str, list[Mapping[str, Any]]] = {}
+    must be one a build tested (and that build's commit ``tag_commit``, when known); with
+    ``expected`` target identifiers, each must have a wheel. A target that reused an
+    earlier build's wheel tested nothing: the earlier record is the evidence."""
+    tested: dict[str, list[Tested]] = {}
     for record in records:
-        for target in record.get("targets", []):
-            if target.get("status") == "ok" and target.get("wheel"):
-                tested.setdefault(target["wheel"], []).append({**target, "build": record.get("id"),
-                                                               "commit": record.get("commit")})
+        for run_ in tested_wheels(record):
+            tested.setdefault(run_.wheel, []).append(run_)
     different, untested = [], []
     for file in files:
         runs = tested.get(file.filename)
         if not runs:
             untested.append(file.filename)
             continue
-        if not any(run_["sha256"] == file.sha256 for run_ in runs):
-            different.append(f"{file.filename} is not the bytes build {runs[-1]['build']} tested "
-                             f"(sha256 {file.sha256[:12]}…, tested {str(runs[-1]['sha256'])[:12]}…)")
-        elif tag_commit and not any(r["sha256"] == file.sha256 and r["commit"] == tag_commit for r in runs):
-            different.append(f"{file.filename} was built from {str(runs[-1]['commit'])[:12]}, "
+        if not any(run_.sha256 == file.sha256 for run_ in runs):
+            different.append(f"{file.filename} is not the bytes build {runs[-1].build} tested "
+                             f"(sha256 {str(file.sha256)[:12]}…, tested {runs[-1].sha256[:12]}…)")
+        elif tag_commit and not any(r.sha256 == file.sha256 and r.commit == tag_commit for r in runs):
+            different.append(f"{file.filename} was built from {str(runs[-1].commit)[:12]}, "
                              f"not the release tag's commit {tag_commit[:12]}")
     missing = [i for i in expected or () if not any(serves(i, f.filename) for f in files)]
     return Gate(tuple(missing), tuple(different), tuple(untested))
+
+
+@dataclass(frozen=True)
+class Tested:
+    """One wheel a build's test step passed on."""
+
+    wheel: str
+    sha256: str
+    build: str
+    commit: str | None
+
+
+def tested_wheels(record: Mapping[str, Any]) -> list[Tested]:
+    """The wheels a stored build record says its own test step passed on. A record of
+    the wrong shape (crafted, or from another tool) is evidence of nothing."""
+    if not isinstance(record, Mapping) or not isinstance(record.get("targets"), list):
+        return []
+    build, commit = str(record.get("id")), record.get("commit")
+    found = []
+    for target in record["targets"]:
+        if not isinstance(target, Mapping) or target.get("status") != "ok" or target.get("reused_from"):
+            continue
+        wheel, sha256, steps = target.get("wheel"), target.get("sha256"), target.get("steps")
+        passed = isinstance(steps, list) and any(
+            isinstance(s, Mapping) and s.get("name") == "test" and s.get("status") == "ok" for s in steps)
+        if passed and isinstance(wheel, str) and isinstance(sha256, str):
+            found.append(Tested(wheel, sha256, build, commit if isinstance(commit, str) else None))
+    return found
 
 
 def download(plan: ReleasePlan, index: Index, wheelhouse: Path, jobs: int = 4) -> dict[str, str]:
@@ -133,6 +167,7 @@ def download(plan: ReleasePlan, index: Index, wheelhouse: Path, jobs: int = 4) -
     sha256 is checked; raises after all downloads end if any failed.
     """
     wheelhouse.mkdir(parents=True, exist_ok=True)
+    sweep_partials(wheelhouse, time.time())  # what killed downloads left (an hour old: no live one's)
 
     def fetch(file: RemoteFile) -> tuple[str, str | Exception]:
         final = wheelhouse / file.filename
@@ -290,6 +325,17 @@ class ReleaseResult:
     uploaded: dict[str, str]
     signatures: list[Path]
     notes: list[str]
+    refusal: ReleaseError | None = None  # a dry run's verdict, where the real run would refuse
+
+
+def refused(verdict: Gate, partial: bool, what: str) -> ReleaseError | None:
+    """The gate's refusal, or None. ``--partial`` waives missing targets, nothing else:
+    no flag uploads a wheel that no build record tested as those bytes."""
+    if verdict.different or verdict.untested or (verdict.missing and not partial):
+        hint = "--partial releases what is there" if not (verdict.different or verdict.untested) else \
+            "publish the wheels with the build records that tested them (wheelworks publish), or build again"
+        return ReleaseError(f"{what} refused: {verdict.describe()}", hint)
+    return None
 
 
 def release(
@@ -311,16 +357,15 @@ def release(
     verdict = gate(found.files, index.records(), expected, tag_commit)
     plan = ReleasePlan(found.name, found.version, found.index, found.files, verdict)
     notes = [f"release gate: {verdict.describe()}"]
-    if verdict.different or (not verdict.complete and not partial):
-        if not dry_run:
-            hint = None if verdict.different else "--partial releases what is there"
-            raise ReleaseError(f"release of {name} {version} refused: {verdict.describe()}", hint)
-    if not verdict.complete and partial and not verdict.different:
+    refusal = refused(verdict, partial, f"release of {name} {version}")
+    if verdict.missing and partial and refusal is None:
         notes.append("--partial: releasing what is there, not every selected target")
     url = target.repository_url or target.repository
-    if dry_run:
+    if dry_run:  # the same verdict as the real run: the CLI prints the plan, then refuses
         return ReleaseResult(plan, {f.filename: "would download" for f in plan.files},
-                             {f.filename: f"would upload to {url}" for f in plan.files}, [], notes)
+                             {f.filename: f"would upload to {url}" for f in plan.files}, [], notes, refusal)
+    if refusal is not None:
+        raise refusal
     downloaded = download(plan, index, wheelhouse)
     wheels = [wheelhouse / f.filename for f in plan.files]
     signatures = sign(wheels, sign_with or None, wheelhouse / ".wheelworks-release.log") if sign_with is not None else []

@@ -106,13 +106,14 @@ def overview_html(records: Sequence[BuildRecord], css: str = "style.css") -> str
         cells = []
         for identifier in identifiers:
             target = by_id.get(identifier)
-            state = status_of(target) if target else ""
+            state = escape(status_of(target)) if target else ""
             cells.append(f'<td class="{state}" data-target="{escape(identifier)}">{state or "-"}</td>')
+        build, status = escape(record.id), escape(record.shown_status())
         rows.append(
-            f'<tr data-build="{record.id}"><td><a href="{record.id}/index.html">{record.id}</a></td>'
+            f'<tr data-build="{build}"><td><a href="{build}/index.html">{build}</a></td>'
             f'<td><code>{escape((record.commit or "-")[:12])}</code> {escape(record.ref)}</td>'
             f"<td>{_when(record.started)}</td><td class=\"num\">{_duration(record)}</td>"
-            f'<td class="{record.shown_status()}">{record.shown_status()}</td>{"".join(cells)}</tr>')
+            f'<td class="{status}">{status}</td>{"".join(cells)}</tr>')
     project = records[-1].project if records else "wheelworks"
     body = (f"<h1>Builds of {escape(project)}</h1>\n"
             f"<table>\n<tr><th>build</th><th>commit</th><th>started</th><th>took</th><th>status</th>{head}</tr>\n"
@@ -135,8 +136,8 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
     rows = []
     for target in record.targets:
         steps = " ".join(
-            f'<a class="{step.status}" href="{escape(step.log)}">{escape(step.name)}</a> {step.seconds:.1f} s'
-            if step.log else f'<span class="{step.status}">{escape(step.name)}</span> {escape(step.error or "")}'
+            f'<a class="{escape(step.status)}" href="{escape(step.log)}">{escape(step.name)}</a> {step.seconds:.1f} s'
+            if step.log else f'<span class="{escape(step.status)}">{escape(step.name)}</span> {escape(step.error or "")}'
             for step in target.steps)
         hits = f"{target.ccache['hits']} / {target.ccache['hits'] + target.ccache['misses']}" if target.ccache else "-"
         wheel = escape(target.wheel or "-")
@@ -148,9 +149,9 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
             f'<td class="num">{_seconds(target):.1f}</td><td class="num">{hits}</td><td>{wheel}</td>'
             f'<td class="num">{target.size or "-"}</td><td><span class="sha">{target.sha256 or "-"}</span></td></tr>')
     body = (
-        f'<p><a href="../index.html">all builds</a></p>\n<h1>Build {record.id}: {escape(record.project)}</h1>\n'
+        f'<p><a href="../index.html">all builds</a></p>\n<h1>Build {escape(record.id)}: {escape(record.project)}</h1>\n'
         f"<p>{escape(record.ref)} at <code>{escape(record.commit or '-')}</code>; started {_when(record.started)}, "
-        f'took {_duration(record)}; <span class="{record.shown_status()}">{record.shown_status()}</span>'
+        f'took {_duration(record)}; <span class="{escape(record.shown_status())}">{escape(record.shown_status())}</span>'
         f"{': ' + escape(record.error) if record.error else ''}</p>\n"
         f"<p>CPythons: {escape(' '.join(record.matrix) or '-')} ({escape(record.matrix_source or '-')}); "
         f'platform {escape(record.platform)}. <a href="logs/source.log">source log</a></p>\n'

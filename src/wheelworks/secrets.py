@@ -133,9 +133,11 @@ def private_key(env: Mapping[str, str]) -> bytes | None:
         return env[KEY_VAR].encode()
     if env.get(KEY_FILE_VAR):
         try:
-            return Path(env[KEY_FILE_VAR]).expanduser().read_bytes()
+            pem = Path(env[KEY_FILE_VAR]).expanduser().read_bytes()
         except OSError as exc:
             raise SecretError(f"{KEY_FILE_VAR}: cannot read {env[KEY_FILE_VAR]}: {exc.strerror}") from None
+        register(pem.decode("utf-8", "replace"))  # masked like the variable's value: never shown
+        return pem
     return None
 
 

@@ -21,6 +21,7 @@ from wheelworks.cache import Cache, locked
 from wheelworks.config import ProjectConfig
 from wheelworks.errors import CommandError, SourceError
 from wheelworks.hashes import file_sha256, tree_digest
+from wheelworks.names import ref_problem, repo_problem
 from wheelworks.run import run
 
 if sys.version_info >= (3, 11):
@@ -104,10 +105,10 @@ def _mirror(repo: str, cache: Cache, log: Path, env: Mapping[str, str]) -> Path:
         try:
             if not (mirror / "HEAD").exists():
                 shutil.rmtree(mirror, ignore_errors=True)
-                _git(["clone", "--quiet", "--bare", repo, str(mirror)], log, env)
+                _git(["clone", "--quiet", "--bare", "--", repo, str(mirror)], log, env)
             else:
                 refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
-                _git(["-C", str(mirror), "fetch", "--quiet", "--prune", repo, *refspecs], log, env)
+                _git(["-C", str(mirror), "fetch", "--quiet", "--prune", "--", repo, *refspecs], log, env)
         except CommandError as exc:
             raise SourceError(f"[project] repo: cannot fetch {repo}", exc.last_line) from None
     return mirror
@@ -115,18 +116,26 @@ def _mirror(repo: str, cache: Cache, log: Path, env: Mapping[str, str]) -> Path:
 
 def _resolve(mirror: Path, repo: str, ref: str, log: Path, env: Mapping[str, str]) -> str:
     """The full commit hash of a branch, tag or (possibly abbreviated) hash."""
+    _check_ref(ref, repo)
     try:
         return _rev_parse(mirror, f"{ref}^{{commit}}", log, env)
     except CommandError:
         pass
     try:  # a commit no branch or tag points at (a pull request's, say) can still be fetched
-        _git(["-C", str(mirror), "fetch", "--quiet", repo, ref], log, env)
+        _git(["-C", str(mirror), "fetch", "--quiet", "--", repo, ref], log, env)
         return _rev_parse(mirror, "FETCH_HEAD^{commit}", log, env)
     except CommandError:
         raise SourceError(
             f"build-commit: unknown ref '{ref}' in {repo}",
             "give a branch, tag or commit hash of that repository",
         ) from None
+
+
+def _check_ref(ref: str, repo: str) -> None:
+    """Refs are checked where they enter (config, CLI); this keeps callers of the library honest too."""
+    for problem, value in ((ref_problem, ref), (repo_problem, repo)):
+        if why := problem(value):
+            raise SourceError(f"build-commit: {value!r} {why}", "give a branch, tag or commit hash of that repository")
 
 
 def _rev_parse(mirror: Path, rev: str, log: Path, env: Mapping[str, str]) -> str:
@@ -160,8 +169,9 @@ def remote_head(project: ProjectConfig, log: Path, env: Mapping[str, str]) -> st
     ref = project.build_commit
     if re.fullmatch(r"[0-9a-f]{40}", ref):
         return ref
+    _check_ref(ref, project.repo)
     try:
-        out = _git(["ls-remote", project.repo, ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}"], log, env, capture=True)
+        out = _git(["ls-remote", "--", project.repo, ref, f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}"], log, env, capture=True)
     except CommandError as exc:
         raise SourceError(f"[project] repo: cannot reach {project.repo}", exc.last_line) from None
     heads = dict(line.split("\t")[::-1] for line in out.splitlines() if "\t" in line)

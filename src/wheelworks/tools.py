@@ -47,7 +47,10 @@ def ccache_environment(ccache: Path, cache_root: Path, source: Path, stats_log: 
     for compiler in COMPILERS:
         link = links / compiler
         if not link.is_symlink() and shutil.which(compiler, path=base.get("PATH")):
-            link.symlink_to(ccache)
+            try:
+                link.symlink_to(ccache)
+            except FileExistsError:  # a target building at the same moment made the same link
+                pass
     env = prepend_path(base, "PATH", [links])
     env.update(
         CCACHE_DIR=str(cache_root / "ccache" / "store"),

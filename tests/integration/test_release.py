@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
+import json
 import subprocess
 import threading
 from functools import partial
 from pathlib import Path
 
 import pytest
-
-import hashlib
 
 from tests.helpers import make_wheel, pip_install, serving, record_for
 from wheelworks import cli
@@ -121,14 +121,25 @@ def test_plain_file_listing_works_like_a_cdn_page(tmp_path, pypiserver, twine_cr
     links = "".join(f'<a href="{w.name}#sha256={_sha(w)}">{w.name}</a>\n' for w in wheels)
     (cdn / "index.html").write_text(links + '<a href="../">up</a>')
     with _static(tmp_path / "site") as base:
-        # No build records beside a CDN listing: only --partial releases it, and says so.
+        # No build records beside a CDN listing: nothing is released, whatever the flags.
+        for flags in ([], ["--partial"], ["--partial", "-n"], ["--download-only"]):
+            assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), *flags,
+                            "--repository-url", index, "pytally", "2.0") == 7
+            assert "no build record tested pytally-2.0-py3-none-any.whl" in _one_error_line(capsys)
+        assert list(packages.iterdir()) == [] and not (tmp_path / "wh").exists()
+        _records_beside(cdn, wheels[:1])  # as a published container serves them
         assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"),
-                        "--repository-url", index, "pytally", "2.0") == 7
-        assert "no build record tested pytally-2.0-py3-none-any.whl" in _one_error_line(capsys)
-        assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "--partial",
                         "--repository-url", index, "pytally", "2.0") == 0
-    assert "--partial: releasing what is there" in capsys.readouterr().out
     assert [p.name for p in packages.iterdir()] == ["pytally-2.0-py3-none-any.whl"]
+
+
+def _records_beside(folder: Path, wheels: list[Path]) -> None:
+    """A build record that tested ``wheels``, where a served container keeps its records."""
+    record = record_for(wheels)
+    key = f"builds/{record.id}/record.json"
+    (folder / key).parent.mkdir(parents=True)
+    (folder / key).write_text(record.to_json())
+    (folder / "builds" / "index.json").write_text(json.dumps({"records": [key]}))
 
 
 @pytest.mark.parametrize(("href", "message"), [
@@ -170,6 +181,7 @@ def test_links_without_a_hash_or_with_two_hashes_are_refused(tmp_path, pypiserve
         assert "listed with two different sha256s" in _one_error_line(capsys)
         # Twelve links to one file (same hash) are one file, downloaded once.
         page.write_text("".join(f'<a href="{"./" * i}{wheel.name}#sha256={_sha(wheel)}">{i}</a>' for i in range(1, 13)))
+        _records_beside(cdn, [wheel])
         assert _release("-u", base + "container/index.html", "-w", str(tmp_path / "wh"), "--partial",
                         "--repository-url", index, "pytally", "2.0") == 0
     assert [p.name for p in packages.iterdir()] == [wheel.name]
@@ -207,8 +219,13 @@ def test_release_gate_wants_every_selected_target_tested(make_config, pytally_re
     line = _one_error_line(capsys)
     assert "refused: no wheel for cp312-manylinux_x86_64" in line and "--partial" in line
     assert list(packages.iterdir()) == []
-    assert _release("-n", *args) == 0
-    assert "release gate: no wheel for cp312-manylinux_x86_64" in capsys.readouterr().out
+    assert _release("-n", *args) == 7  # the dry run's verdict is the real run's
+    out, err = capsys.readouterr()
+    assert "would upload" in out and "release gate: no wheel for cp312-manylinux_x86_64" in out
+    assert err.count("\n") == 1 and "refused: no wheel for cp312-manylinux_x86_64" in err
+    assert _release("-n", "--partial", *args) == 0
+    assert "--partial: releasing what is there" in capsys.readouterr().out
+    assert list(packages.iterdir()) == [] and not (tmp_path / "wh").exists()
     assert _release("--partial", *args) == 0
     assert "--partial: releasing what is there" in capsys.readouterr().out
     assert [p.name for p in packages.iterdir()] == [cp311.name]

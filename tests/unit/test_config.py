@@ -78,6 +78,25 @@ def test_pyproject_tool_table(tmp_path):
         (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\njobs = 0\n', "'jobs' must be a positive integer"),
         (BASE + '[ci]\npins = { "actions/checkout" = "v6" }\n', "[ci] pins: actions/checkout = 'v6' is not a 40-hex commit"),
         ("[project\n", "invalid TOML"),
+        # values that would reach git, a path or a generated workflow
+        (BASE + 'build-commit = "--upload-pack=touch X;git-upload-pack"\n', "build-commit = '--upload-pack"),
+        (BASE + 'build-commit = "main..other"\n', "is not a valid git ref name"),
+        (BASE + 'build-commit = ""\n', "build-commit = '' is empty"),
+        (BASE.replace('"src"', '"--upload-pack=x;y://"'), "[project] repo = '--upload-pack"),
+        (BASE.replace('"src"', '"ext::sh -c touch% X"'), "uses a git transport that runs commands"),
+        (BASE + 'subdir = "../.."\n', "[project] subdir = '../..' must be a relative path"),
+        (BASE + 'subdir = "/etc"\n', "[project] subdir = '/etc' must be a relative path"),
+        (BASE + '[[library]]\nname = "../../x"\nversion = "1"\nsystem = "make"\npath = "a"\n', "name = '../../x' must be"),
+        (BASE + '[[library]]\nname = "a/b"\nversion = "1"\nsystem = "make"\npath = "a"\n', "name = 'a/b' must be"),
+        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\nsubdir = "../x"\n', "subdir = '../x'"),
+        (BASE + '[ci]\nschedule = "every day"\n', "[ci] schedule = 'every day' is not a cron expression"),
+        (BASE + '[ci]\nschedule = "0 3 * * * *"\n', "is not a cron expression of five fields"),
+        (BASE + '[ci]\nschedule = "61 3 * * *"\n', "is not a cron expression"),
+        (BASE + '[ci]\nsecrets = ["X }}\\n  run: evil"]\n', "[ci] secrets: 'X }}\\n  run: evil' must be letters"),
+        (BASE + '[ci]\nsecrets = ["GITHUB_TOKEN"]\n', "cannot start with GITHUB_"),
+        (BASE + '[ci]\npypi-token-secret = "${{ github.token }}"\n', "[ci] pypi-token-secret:"),
+        (BASE + '[ci]\nmanylinux = "manylinux_9_99"\n', "no pinned image quay.io/pypa/manylinux_9_99_x86_64"),
+        (BASE + '[ci]\nplatforms = []\n', "[ci] platforms is empty"),
     ],
 )
 def test_bad_config(tmp_path, text, message):
@@ -100,3 +119,9 @@ def test_select_targets(tmp_path):
     assert [t.identifier for t in select_targets(config, LINUX, matrix(config, None, date.today()))] == ["cp312-manylinux_x86_64", "cp313-manylinux_x86_64"]
     assert [t.python for t in select_targets(config, LINUX, matrix(config, None, date.today()), "cp313-*")] == ["3.13"]
     assert select_targets(config, LINUX, matrix(config, None, date.today()), "*-macosx_*") == []
+
+
+@pytest.mark.parametrize("var", ["WHEELWORKS_BUILD_COMMIT", "BUILD_COMMIT"])
+def test_a_build_commit_from_the_environment_is_checked_and_named(tmp_path, var):
+    with pytest.raises(ConfigError, match=f"^{var} = '-c' starts with '-'"):
+        _load(tmp_path, BASE, {var: "-c"})

@@ -7,13 +7,14 @@ and what each one calls and prints. ``main`` turns errors into one line and an e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
 import threading
 from collections.abc import Iterable, Sequence
 
-from wheelworks import masking
+from wheelworks import masking, secrets
 from wheelworks.cli import building, inspecting, publishing, repository
 from wheelworks.errors import WheelworksError
 
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("GITHUB_ACTIONS") == "true":
         masking.listen(_github_masks)
     masking.register_environment(os.environ)
+    with contextlib.suppress(WheelworksError):  # a command that needs the key says what is wrong with it
+        secrets.private_key(os.environ)  # a key file's contents are masked from the start, as the variable's are
     try:
         return int(args.func(args, dict(os.environ)) or 0)
     except WheelworksError as exc:

@@ -7,11 +7,10 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 
 from wheelworks import config as config_mod
 from wheelworks import masking, watch
-from wheelworks.cli.options import add_building, build_options, config_path, load_config
+from wheelworks.cli.options import add_building, build_options, config_path, load_config, seconds
 from wheelworks.pipeline import build_wheels, targets_here
 from wheelworks.progress import LiveReporter, PlainReporter, reporter_for, summary_table
 from wheelworks.records import BuildRecord, Records
@@ -32,14 +31,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--schedule", metavar="CRON", help="cron expression, UTC (default: [ci] schedule of the config)")
     p.add_argument("--no-schedule", action="store_true", help="build on new commits only")
     p.add_argument("--once", action="store_true", help="check once and exit (for cron or a systemd timer)")
-    p.add_argument("--interval", type=float, default=300, help="seconds between checks for new commits (default: 300)")
+    p.add_argument("--interval", type=seconds, default=300, help="seconds between checks for new commits (default: 300)")
     p.set_defaults(func=_watch)
 
 
 def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     config = load_config(args, env)
     if args.build_commit:  # the flag outranks the config and the environment
-        config = replace(config, project=replace(config.project, build_commit=args.build_commit))
+        config = config_mod.with_build_commit(config, args.build_commit, "--build-commit")
     options = build_options(args, config, env)
     if args.list:
         versions, targets = targets_here(config, options)

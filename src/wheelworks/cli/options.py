@@ -71,3 +71,15 @@ def build_options(args: argparse.Namespace, config: config_mod.Config, env: Mapp
         rebuild=getattr(args, "rebuild", False),
         env=env,
     )
+
+
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+

@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_config(p)
     p.add_argument("--root", type=Path, help="a local container folder")
     p.add_argument("--container", metavar="NAME|URL", help="a container of the config, or a URL (default: nightly)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
     p.set_defaults(func=_serve)
 
     p = commands.add_parser("release", help="fetch a version's wheels from a container, verify, sign and upload them")
@@ -112,6 +112,8 @@ def _release(args: argparse.Namespace, env: Mapping[str, str]) -> None:
                      sign_with=(args.identity or "") if args.sign else None, dry_run=args.dry_run,
                      upload_files=not args.download_only)
     _print_released(result, args.wheelhouse, args.dry_run)
+    if result.refusal is not None:
+        raise result.refusal
 
 
 def _print_released(result: ReleaseResult, wheelhouse: Path, dry_run: bool) -> None:

@@ -23,7 +23,8 @@ from mousebender import simple
 from packaging.utils import canonicalize_name
 
 from wheelworks.containers import CLAIMS, RECORDS, SIMPLE, Store, open_store
-from wheelworks.containers.index import JSON_TYPE, IndexedFile
+from wheelworks.containers.index import JSON_TYPE
+from wheelworks.containers.state import decode_claim
 from wheelworks.downloads import url_chunks
 from wheelworks.errors import ReleaseError
 
@@ -61,11 +62,11 @@ class ContainerIndex:
     def files(self, project: str) -> list[RemoteFile]:
         wanted = canonicalize_name(project)
         found = []
-        for key in sorted(self.store.list(CLAIMS)):
+        for key in sorted(k for k in self.store.list(CLAIMS) if k.endswith(".json")):
             data = self.store.get(key)
             if data is None:
                 continue
-            claim = IndexedFile(**json.loads(data))
+            claim = decode_claim(self.store, key, data)
             if claim.project == wanted:
                 found.append(RemoteFile(claim.filename, claim.path, claim.sha256, claim.size))
         return found

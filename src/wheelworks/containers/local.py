@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from wheelworks import atomic
 from wheelworks.containers import SCRATCH
 from wheelworks.errors import ContainerError
 
@@ -83,8 +83,7 @@ class LocalStore:
         try:
             scratch.mkdir(parents=True, exist_ok=True)
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=scratch)
-            partial = Path(name)
+            fd, partial = atomic.temporary(scratch, "put-")
         except OSError as exc:
             raise ContainerError(f"container {self.url}: cannot write {key}: {exc.strerror}") from None
         try:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
+from wheelworks.containers import FILES
 from wheelworks.errors import ContainerError
 
 _DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"}
@@ -22,6 +23,8 @@ CHUNK = 1 << 20
 # Files above this go up in parts (boto3's managed transfer): memory stays at a few parts,
 # and there is no 5 GB limit. Below it, one PUT whose sha256 the server checks.
 MULTIPART_THRESHOLD = 64 << 20
+IMMUTABLE = "public, max-age=31536000, immutable"  # a year, the longest CDNs honour
+CHANGING = "no-cache"  # stored, but checked with the bucket (ETag) before each use
 
 
 class _Hashing:
@@ -129,7 +132,7 @@ class S3Store:
             if_absent: bool = False) -> bool:
         if isinstance(data, Path) and data.stat().st_size > MULTIPART_THRESHOLD and not if_absent:
             return self._put_parts(key, data, content_type, sha256)
-        extra: dict[str, str] = {}
+        extra: dict[str, str] = {"CacheControl": cache_control(key)}
         if sha256 is not None:
             extra["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
         if if_absent:
@@ -163,7 +166,8 @@ class S3Store:
         with self._errors(f"write {key}"), path.open("rb") as stream:
             reader = _Hashing(stream)
             self.client.upload_fileobj(reader, self.bucket, self.prefix + key, Config=config,
-                                       ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256"})
+                                       ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256",
+                                                  "CacheControl": cache_control(key)})
         if reader.hashed != path.stat().st_size or (sha256 is not None and reader.digest.hexdigest() != sha256):
             self.delete(key)
             raise ContainerError(f"container {self.url}: {key} changed while it was uploaded (sha256 mismatch)")
@@ -201,3 +205,9 @@ class S3Store:
             raise ContainerError(f"{where}: cannot {action}: {code or exc}") from None
         except BotoCoreError as exc:
             raise ContainerError(f"{where}: cannot {action}: {exc}") from None
+
+
+def cache_control(key: str) -> str:
+    """How long a CDN in front of the bucket may keep ``key``: a file's bytes never change
+    under their content-addressed path; indexes, pages and records change with every publish."""
+    return IMMUTABLE if key.startswith(FILES) else CHANGING

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from packaging.utils import parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from wheelworks.containers import CLAIMS, COMPLETE, FILES, META, RECORDS, SCRATCH, SIMPLE, Store, claim_key
+from wheelworks.containers import CLAIMS, COMPLETE, FILES, META, RECORDS, SCRATCH, SIMPLE, Store, claim_key, file_key
 from wheelworks.containers.index import (
     HTML_TYPE, JSON_TYPE, IndexedFile, listing_html, project_html, project_json, root_html, root_json,
 )
@@ -31,10 +32,81 @@ def tags_of(filename: str) -> Tags:
     return frozenset((t.interpreter, t.platform) for t in parse_wheel_filename(filename)[3])
 
 
+def identity(filename: str) -> tuple[str, str, frozenset[str]] | None:
+    """What a wheel file name means, however it is spelled (``Synth_Pkg``, ``synth.pkg``):
+    its normalised name, version and tags; None for a name that is not a wheel's. An
+    installer sees two spellings as one wheel, so a container holds one of them."""
+    try:
+        name, version, build, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return None
+    return canonicalize_name(name), f"{version}-{build}" if build else str(version), frozenset(map(str, tags))
+
+
+def spelling_conflicts(filenames: Iterable[str], present: Iterable[str]) -> list[str]:
+    """Each of ``filenames`` that names the same wheel as another spelling among them or
+    in ``present``, as "new (as existing)"."""
+    seen: dict[tuple[str, str, frozenset[str]], str] = {}
+    for name in present:
+        if (key := identity(name)) is not None:
+            seen.setdefault(key, name)
+    conflicts = []
+    for name in filenames:
+        key = identity(name)
+        if key is None:
+            continue
+        other = seen.setdefault(key, name)
+        if other != name:
+            conflicts.append(f"{name} (as {other})")
+    return conflicts
+
+
 def claim(store: Store, filename: str) -> IndexedFile | None:
     """The claim stored for ``filename``: which bytes own that name, or None."""
-    data = store.get(claim_key(filename))
-    return IndexedFile(**json.loads(data)) if data else None
+    key = claim_key(filename)
+    data = store.get(key)
+    return decode_claim(store, key, data) if data else None
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def decode_claim(store: Store, key: str, data: bytes) -> IndexedFile:
+    """The claim stored under ``key``, checked against the container's layout before
+    anything reads, writes or deletes what it names: a claim names its own wheel file
+    name, that wheel's project and version, and the content-addressed path of its bytes."""
+    try:
+        fields = json.loads(data)
+        found = IndexedFile(**fields) if isinstance(fields, dict) else None
+    except (ValueError, TypeError):
+        found = None
+    problem = "is not a claim (JSON of a file's name, hashes and path)" if found is None else _claim_problem(key, found)
+    if problem:
+        raise ContainerError(f"container {store.url}: {key} {problem}",
+                             "remove it (wheelworks did not write it), then publish again")
+    assert found is not None
+    return found
+
+
+def _claim_problem(key: str, found: IndexedFile) -> str | None:
+    strings = (found.filename, found.project, found.version, found.path, found.sha256, found.uploaded)
+    if not all(isinstance(v, str) for v in strings) or not isinstance(found.size, int) or found.size < 0:
+        return "has fields of the wrong type"
+    if not all(v is None or isinstance(v, str) for v in (found.requires_python, found.metadata_sha256)):
+        return "has fields of the wrong type"
+    if "/" in found.filename or "\\" in found.filename or claim_key(found.filename) != key:
+        return f"claims the file name {found.filename!r}, not its own"
+    try:
+        name, version, _, _ = parse_wheel_filename(found.filename)
+    except InvalidWheelFilename:
+        return f"claims {found.filename!r}, which is not a wheel file name"
+    if (found.project, found.version) != (canonicalize_name(name), str(version)):
+        return f"says {found.project} {found.version} of {found.filename}"
+    if not _HEX64.fullmatch(found.sha256) or (found.metadata_sha256 and not _HEX64.fullmatch(found.metadata_sha256)):
+        return "has a sha256 that is not 64 hex digits"
+    if found.path != file_key(found.sha256, found.filename):
+        return f"names the path {found.path!r}, not {file_key(found.sha256, found.filename)!r} of its bytes"
+    return None
 
 
 def by_version(files: Iterable[IndexedFile]) -> dict[tuple[str, str], list[IndexedFile]]:
@@ -69,9 +141,23 @@ def read_state(store: Store) -> ContainerState:
         if data is None:
             partial = True
             continue
-        marker = json.loads(data)
-        complete[(marker["project"], marker["version"])] |= frozenset(tuple(t) for t in marker["tags"])
+        project, version, tags = _decode_marker(store, key, data)
+        complete[(project, version)] |= tags
     return ContainerState(tuple(claims), dict(complete), partial)
+
+
+def _decode_marker(store: Store, key: str, data: bytes) -> tuple[str, str, Tags]:
+    """A completion marker's (project, version, tags), or one line on what is wrong with it."""
+    try:
+        marker = json.loads(data)
+        project, version, tags = marker["project"], marker["version"], marker["tags"]
+        pairs = frozenset((str(t[0]), str(t[1])) for t in tags if isinstance(t, list) and len(t) == 2)
+        if isinstance(project, str) and isinstance(version, str) and isinstance(tags, list) and len(pairs) == len(tags):
+            return project, version, pairs
+    except (ValueError, TypeError, KeyError):
+        pass
+    raise ContainerError(f"container {store.url}: {key} is not a completion marker (project, version and tags)",
+                         "remove it (wheelworks did not write it), then publish again")
 
 
 def by_project(files: Iterable[IndexedFile]) -> dict[str, list[IndexedFile]]:
@@ -89,7 +175,7 @@ def _claims(store: Store, listing: Mapping[str, int]) -> tuple[list[IndexedFile]
             if data is None:
                 partial = True
                 continue
-            files.append(IndexedFile(**json.loads(data)))
+            files.append(decode_claim(store, key, data))
     return files, partial
 
 
