@@ -25,13 +25,14 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from wheelworks.config import Config, container_for, named_container
-from wheelworks.containers import CLAIMS, COMPLETE, RECORDS, Store, claim_key, file_key, open_container
+from wheelworks.containers import CLAIMS, RECORDS, Store, claim_key, file_key, open_container
 from wheelworks.containers.index import HTML_TYPE, IndexedFile
 from wheelworks.containers.state import (
-    Tags, by_project, by_version, claim, read_state, rebuild_index, spelling_conflicts, sweep, tags_of,
+    Tags, by_project, by_version, claim, index_current, marker_key, read_state, rebuild_index, spelling_conflicts,
+    sweep, tags_of,
 )
 from wheelworks.errors import ContainerError, RecordsError
-from wheelworks.hashes import digest, file_sha256
+from wheelworks.hashes import file_sha256
 from wheelworks.records import BuildRecord, Records
 from wheelworks.report import CSS, build_html, overview_html
 
@@ -50,6 +51,8 @@ class PublishPlan:
     prunes: tuple[IndexedFile, ...]  # as the container stands now; decided again after the uploads
     notes: tuple[str, ...] = ()
     records: tuple[str, ...] = ()  # ids of the build records stored beside the wheels
+    markers: tuple[str, ...] = ()  # completion markers still missing (a publish killed before writing them)
+    reindex: bool = False  # the index was not written from what the container holds (a killed publish or prune)
 
 
 @dataclass
@@ -135,6 +138,8 @@ def publish_build(config: Config, delivery: Delivery, ref: str, env: Mapping[str
     publish_plan = plan(store, wheels, overwrite=overwrite, keep=target.keep, records=records)
     if dry_run:
         return Published(target.name, store.url, publish_plan, None)
+    if publish_plan.reindex:  # first, so no page links bytes the sweep is about to remove
+        rebuild_index(store)
     sweep(store, time.time())
     return Published(target.name, store.url, publish_plan,
                      apply(store, publish_plan, wheels, keep=target.keep, records=records, logs=delivery.logs))
@@ -246,14 +251,20 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
     # reused adds no evidence, so an unchanged nightly writes nothing.
     new = tuple(r.id for r in records if any(t.status == "ok" and not t.reused_from for t in r.targets)
                 and store.size(f"{RECORDS}{r.id}/record.json") is None)
-    return PublishPlan(store.url, uploads, replaced, unchanged, prunes, tuple(notes), new)
+    versions = by_version(files)
+    markers = tuple(k for k in (marker_key(p, v, (f.filename for f in g)) for (p, v), g in versions.items())
+                    if store.size(k) is None)
+    return PublishPlan(store.url, uploads, replaced, unchanged, prunes, tuple(notes), new, markers,
+                       not index_current(store))
 
 
 def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, keep: int | None = None,
           records: Sequence[BuildRecord] = (), logs: Mapping[str, Path] | None = None) -> PublishResult:
     """Carry out a plan: bytes, claims, completion markers, the build record, pruning, index.
-    A plan with nothing to do writes nothing: the index stays as it was."""
-    if not (publish_plan.uploads or publish_plan.prunes or publish_plan.records):
+    A plan with nothing to do writes nothing: the index stays as it was. A rerun of an
+    interrupted publish finishes it: markers it did not write, an index it did not rebuild."""
+    if not (publish_plan.uploads or publish_plan.prunes or publish_plan.records or publish_plan.markers
+            or publish_plan.reindex):
         return PublishResult(unchanged=list(publish_plan.unchanged), notes=list(publish_plan.notes))
     by_name = {w.name: w for w in wheels}
     result = PublishResult(unchanged=list(publish_plan.unchanged), notes=list(publish_plan.notes))
@@ -276,8 +287,7 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
         filenames = sorted(f.filename for f in group)
         marker = {"project": project, "version": version, "files": filenames,
                   "tags": sorted(list(t) for f in filenames for t in tags_of(f))}
-        store.put(f"{COMPLETE}{project}/{version}/{digest(filenames)[:16]}.json",
-                  json.dumps(marker, indent=1).encode(), "application/json")
+        store.put(marker_key(project, version, filenames), json.dumps(marker, indent=1).encode(), "application/json")
     stored = [r for r in records if r.id in publish_plan.records]
     for record in stored:  # what the release gate checks, and the dashboard shows
         store.put(f"{RECORDS}{record.id}/record.json", record.to_json().encode(), "application/json")
@@ -318,22 +328,21 @@ def _encode(f: IndexedFile) -> bytes:
 def prune_set(claims: Sequence[IndexedFile], complete: Mapping[tuple[str, str], Tags], keep: int) -> list[IndexedFile]:
     """The claims pruning removes: per project, the newest ``keep`` complete versions (and
     anything newer) stay; an older version goes only when every (Python, platform) tag it
-    serves is served by a newer, complete, kept version."""
+    serves is served by a newer, complete, kept version. Linear in the claims: each is
+    grouped, and each version parsed, once."""
     doomed = []
     for project, files in by_project(claims).items():
-        versions = sorted({Version(f.version) for f in files}, reverse=True)
-        finished = [v for v in versions if (project, str(v)) in complete]
+        groups: dict[Version, list[IndexedFile]] = {}
+        for f in files:
+            groups.setdefault(Version(f.version), []).append(f)
+        finished = sorted((v for v in groups if (project, str(v)) in complete), reverse=True)
         kept = finished[:max(keep, 1)]
         if not kept:
             continue
-        served: dict[Version, Tags] = {v: complete[(project, str(v))] for v in kept}
-        for version in versions:
-            if version >= kept[-1]:
-                continue
-            tags = frozenset(t for f in files if Version(f.version) == version for t in tags_of(f.filename))
-            newer = frozenset(t for v, s in served.items() if v > version for t in s)
-            if tags <= newer:
-                doomed += [f for f in files if Version(f.version) == version]
+        served = frozenset(t for v in kept for t in complete[(project, str(v))])  # every kept version is newer
+        for version, group in groups.items():
+            if version < kept[-1] and frozenset(t for f in group for t in tags_of(f.filename)) <= served:
+                doomed += group
     return doomed
 
 

@@ -27,6 +27,9 @@ _JSON_LATEST = "application/vnd.pypi.simple.latest+json"
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
+IDLE_TIMEOUT = 15.0  # seconds
+
+
 class ServeError(WheelworksError):
     """The server cannot start: a bad port or root."""
 
@@ -68,6 +71,8 @@ def make_server(store: Store, port: int = 8000, host: str = "127.0.0.1",
         raise ServeError(f"--port {port}: not a port number", "use 1-65535, or 0 for any free port")
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = IDLE_TIMEOUT  # a connection that sends nothing for this long is closed, freeing its thread
+
         def do_GET(self) -> None:
             self._respond(body=True)
 

@@ -4,6 +4,7 @@ gate under every flag, crafted container state, refs that would be git options."
 from __future__ import annotations
 
 import json
+import time
 import os
 import subprocess
 import zipfile
@@ -299,3 +300,101 @@ def test_a_release_sweeps_what_killed_downloads_left(published, tmp_path):
     release.download(release.find(index, "pytally", "1.0"), index, wheelhouse)
     assert not dead.exists() and live.exists()
     assert sorted(p.name for p in wheelhouse.iterdir()) == sorted([live.name, "pytally-1.0-py3-none-any.whl"])
+
+
+def test_serve_never_serves_bookkeeping_through_a_symlink(published):
+    import urllib.error
+    import urllib.request
+
+    from tests.helpers import serving
+
+    store, wheels = published
+    claim = store.root / claim_key(wheels[0].name)
+    for link, target in (("files/peek.json", claim), ("peek", store.root / ".wheelworks")):
+        (store.root / link).symlink_to(target)
+    with serving(store) as base:
+        for path in ("files/peek.json", f"peek/wheels/{wheels[0].name}.json", ".wheelworks/"):
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(base + path, timeout=10)
+            assert info.value.code == 404, path
+        assert urllib.request.urlopen(base + "simple/pytally/", timeout=10).status == 200
+
+
+def test_serve_closes_idle_connections(published, monkeypatch):
+    import socket
+    import time
+
+    from tests.helpers import serving
+    from wheelworks import serve
+
+    monkeypatch.setattr(serve, "IDLE_TIMEOUT", 0.5)
+    store, _ = published
+    with serving(store) as base:
+        port = int(base.rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port)) as idle:
+            idle.settimeout(10)
+            start = time.monotonic()
+            assert idle.recv(1) == b""  # the server hung up on a client that sent nothing
+            assert time.monotonic() - start < 5
+
+
+def _indexed(store: LocalStore, project: str = "pytally") -> list[str]:
+    page = store.get(f"simple/{project}/index.json")
+    return sorted(f["filename"] for f in json.loads(page)["files"]) if page else []
+
+
+def _links_resolve(store: LocalStore) -> bool:
+    """Every file a page links is there (pip gets no 404)."""
+    for key in store.list("simple/"):
+        if key.endswith("index.json") and key.count("/") == 2:
+            for f in json.loads(store.get(key))["files"]:
+                if store.size(f["url"].removeprefix("../../")) is None:
+                    return False
+    return True
+
+
+@pytest.mark.parametrize("killed", ["before the index", "before the marker"])
+def test_a_rerun_finishes_an_interrupted_publish(killed, tmp_path, monkeypatch):
+    from wheelworks.containers import state
+    from wheelworks import publish as publish_mod
+
+    store = LocalStore(tmp_path / "container")
+    wheels = [make_wheel(tmp_path / "b", "pytally", "1.0", t) for t in ("cp311-cp311-linux_x86_64", "py3-none-any")]
+    real_put = LocalStore.put
+
+    def dies(self, key, *args, **kwargs):
+        if key.startswith(".wheelworks/complete/"):
+            raise KeyboardInterrupt
+        return real_put(self, key, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        if killed == "before the index":
+            patch.setattr(publish_mod, "rebuild_index", lambda store: (_ for _ in ()).throw(KeyboardInterrupt()))
+        else:
+            patch.setattr(LocalStore, "put", dies)
+        with pytest.raises(KeyboardInterrupt):
+            publish(store, wheels)
+    assert _indexed(store) == []  # claimed, not yet indexed
+    result = publish(store, wheels)  # the rerun: nothing new to upload, but it finishes the job
+    assert result.uploaded == [] and _indexed(store) == sorted(w.name for w in wheels)
+    assert state.read_state(store).complete[("pytally", "1.0")]
+    assert state.index_current(store)
+
+
+def test_a_prune_killed_before_its_index_is_finished_without_404s(tmp_path, monkeypatch):
+    from wheelworks import publish as publish_mod
+    from wheelworks.containers.state import sweep
+
+    store = LocalStore(tmp_path / "container")
+    old, new = (make_wheel(tmp_path / v, "pytally", v) for v in ("1.0", "2.0"))
+    publish(store, [old], keep=1)
+    with monkeypatch.context() as patch:
+        patch.setattr(publish_mod, "rebuild_index", lambda store: (_ for _ in ()).throw(KeyboardInterrupt()))
+        with pytest.raises(KeyboardInterrupt):
+            publish(store, [new], keep=1)  # the claim of 1.0 is gone, the pages still list it
+    assert _indexed(store) == [old.name]
+    assert publish_mod.plan(store, [new], keep=1).reindex
+    result = publish(store, [new], keep=1)  # the rerun: nothing new, the index rebuilt
+    assert result.uploaded == [] and _indexed(store) == [new.name]
+    sweep(store, time.time() + 7200)  # an hour later, the 1.0 bytes no claim names go
+    assert _links_resolve(store) and not publish_mod.plan(store, [new], keep=1).reindex

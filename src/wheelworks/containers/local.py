@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from wheelworks import atomic
-from wheelworks.containers import SCRATCH
+from wheelworks.containers import META, SCRATCH
 from wheelworks.errors import ContainerError
 
 CHUNK = 1 << 20
@@ -121,5 +121,9 @@ class LocalStore:
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root):
             raise ContainerError(f"container {self.url}: key {key!r} leaves the container")
+        # A symlink from the served part into the bookkeeping would serve it (or let a crafted
+        # claim's path name it): only a key under META may reach META.
+        if path.is_relative_to(self.root / META) and not key.startswith(META):
+            raise ContainerError(f"container {self.url}: key {key!r} leads into {META}")
         return path
 

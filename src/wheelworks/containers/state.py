@@ -21,8 +21,10 @@ from wheelworks.containers.index import (
     HTML_TYPE, JSON_TYPE, IndexedFile, listing_html, project_html, project_json, root_html, root_json,
 )
 from wheelworks.errors import ContainerError
+from wheelworks.hashes import digest
 
 REBUILD_ATTEMPTS = 30
+INDEXED = META + "indexed"  # the state (claims and files) the index pages were written from
 ORPHAN_GRACE = 3600.0  # seconds unclaimed bytes may wait for the claim a live publisher is about to write
 
 Tags = frozenset[tuple[str, str]]  # (python tag, platform tag) pairs a wheel serves
@@ -183,6 +185,24 @@ def _state(listing: Mapping[str, int]) -> set[tuple[str, int]]:
     return {(k, v) for k, v in listing.items() if k.startswith((CLAIMS, FILES))}
 
 
+def marker_key(project: str, version: str, filenames: Iterable[str]) -> str:
+    """Where the completion marker of a publish of these files of one version goes."""
+    return f"{COMPLETE}{project}/{version}/{digest(sorted(filenames))[:16]}.json"
+
+
+def _indexed_digest(listing: Mapping[str, int]) -> str:
+    # The pages follow the claims (a file is indexed once claimed; its bytes come first), so
+    # bytes the sweep or a prune removes later, which no claim names, leave them current.
+    return digest(sorted((k, v) for k, v in listing.items() if k.startswith(CLAIMS)))
+
+
+def index_current(store: Store) -> bool:
+    """Whether the index pages were last written from what the container holds now: not
+    after a publish or prune killed between its claims and its index."""
+    written = store.get(INDEXED)
+    return written is not None and written.decode("utf-8", "replace") == _indexed_digest(store.list())
+
+
 def rebuild_index(store: Store) -> list[IndexedFile]:
     """Rewrite every index page from the container's contents; returns the files indexed."""
     listing = store.list()
@@ -192,6 +212,7 @@ def rebuild_index(store: Store) -> list[IndexedFile]:
         _write_index(store, files, listing)
         after = store.list()
         if _state(after) == _state(listing):
+            store.put(INDEXED, _indexed_digest(after).encode(), "text/plain")  # last: the pages are done
             return files
         listing = after
         time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # let concurrent publishers fall out of step
