@@ -1,11 +1,12 @@
 # `make example` builds the bundled example's wheels; `make test` runs the test suite.
 # Both first make .venv (with wheelworks and its test tools) if it is missing or stale;
-# `make test` also installs the Debian packages the tests need (scripts/system-packages.sh).
+# `make test` also installs the Debian packages the tests need (scripts/system-packages.sh),
+# and checks src/ with ruff and mypy --strict (configured in pyproject.toml) before the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: setup system example test
+.PHONY: setup system example lint test
 
 setup: $(VENV)/.installed
 
@@ -21,5 +22,9 @@ system:
 example: setup
 	$(BIN)/wheelworks build --config example/wheelworks.toml
 
-test: setup system
+lint: setup
+	$(BIN)/ruff check src
+	$(BIN)/mypy
+
+test: setup system lint
 	$(BIN)/python -m pytest

@@ -37,20 +37,21 @@ def file_mode() -> int:
     return 0o666 & ~_UMASK_AT_START
 
 
-def temporary(folder: Path, prefix: str = PARTIAL) -> tuple[int, Path]:
-    """A new file in ``folder`` with a unique name and ``file_mode()``: its descriptor and path."""
+def temporary(folder: Path, prefix: str = PARTIAL, mode: int | None = None) -> tuple[int, Path]:
+    """A new file in ``folder`` with a unique name and ``mode`` (default ``file_mode()``):
+    its descriptor and path."""
     fd, name = tempfile.mkstemp(dir=folder, prefix=prefix)
     if hasattr(os, "fchmod"):  # not on Windows, where mode bits mean little
-        os.fchmod(fd, file_mode())
+        os.fchmod(fd, file_mode() if mode is None else mode)
     return fd, Path(name)
 
 
 @contextmanager
-def writing(path: Path) -> Iterator[BinaryIO]:
+def writing(path: Path, mode: int | None = None) -> Iterator[BinaryIO]:
     """A binary stream whose bytes replace ``path`` whole when the block ends without an
-    error; on an error nothing of it remains."""
+    error; on an error nothing of it remains. ``mode``: see ``temporary``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = temporary(path.parent)
+    fd, partial = temporary(path.parent, mode=mode)
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream
@@ -61,8 +62,8 @@ def writing(path: Path) -> Iterator[BinaryIO]:
         partial.unlink(missing_ok=True)
 
 
-def write_bytes(path: Path, data: bytes | Iterable[bytes]) -> None:
-    with writing(path) as stream:
+def write_bytes(path: Path, data: bytes | Iterable[bytes], mode: int | None = None) -> None:
+    with writing(path, mode) as stream:
         for chunk in [data] if isinstance(data, bytes) else data:
             stream.write(chunk)
 

@@ -12,7 +12,6 @@ hours (``Frontend.requires``): the environment is made of them, and they are inp
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,16 +19,12 @@ from pathlib import Path
 
 from wheelworks import atomic, tools, venvs
 from wheelworks.cache import Cache, locked
+from wheelworks.compat import tomllib
 from wheelworks.errors import CommandError, StepError
-from wheelworks.paths import prepend_path
 from wheelworks.hashes import digest
 from wheelworks.interpreters import Interpreter
+from wheelworks.paths import prepend_path
 from wheelworks.run import run
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
 
 # Installed with the project's build requirements into its cached build environment.
 FRONTEND_REQUIREMENTS = ("build>=1.2",)
@@ -115,7 +110,7 @@ class Frontend:
             assert self.uv is not None
             constraints = out.with_name("build-constraints.txt")
             constraints.write_text("".join(f"{pin}\n" for pin in requires), encoding="utf-8")
-            cmd = [self.uv, "build", "--wheel", "--python", where.python, "--build-constraints", constraints,
+            cmd: list[str | Path] = [self.uv, "build", "--wheel", "--python", where.python, "--build-constraints", constraints,
                    "--out-dir", out, source]
         else:  # in the prepared environment, which has what the build needs
             cmd = [where.python, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", out,

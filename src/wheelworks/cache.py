@@ -73,8 +73,8 @@ class Cache:
     def path(self, kind: str, name: str) -> Path:
         return self.root / kind / name
 
-    def ensure(self, entry: Path, create: Callable[[Path], None]) -> bool:
-        """Make ``entry`` with ``create(entry)`` unless it is complete already.
+    def ensure(self, entry: Path, create: Callable[[Path], object]) -> bool:
+        """Make ``entry`` with ``create(entry)`` (its return value unused) unless it is complete already.
 
         Returns True when the entry was already there (a cache hit).
         """

@@ -18,8 +18,8 @@ import yaml
 from wheelworks.config import Config, ci_resources
 from wheelworks.pins import install_kind
 from wheelworks.pythons import order
-from wheelworks.targets import Matrix, platform_targets
 from wheelworks.runner_install import REQUIREMENTS, TOOL_PYTHON
+from wheelworks.targets import Matrix, platform_targets
 
 ARTIFACT = "wheels-"
 _TWINE_UPLOAD = "python -m twine upload --skip-existing dist/*.whl\n"
@@ -250,7 +250,7 @@ _Dumper.add_representer(str, _str)
 
 
 def _dump(config: Config, workflow: dict[str, Any]) -> str:
-    text = yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=1000, default_flow_style=False)
+    text = str(yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=1000, default_flow_style=False))
     text = text.replace("'on':", "on:", 1)
     for action, pin in _pins(config).items():  # "<sha> # v4": YAML can only carry the tag as a comment
         sha, _, tag = pin.partition("#")

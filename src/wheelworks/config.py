@@ -6,28 +6,31 @@ a setting silently ignored.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from wheelworks.compat import tomllib
 from wheelworks.errors import ConfigError
 from wheelworks.hashes import digest
-from wheelworks.names import cron_problem, ref_problem, relative_problem, repo_problem, secret_problem
+from wheelworks.names import (
+    cron_problem,
+    matches,
+    project_problem,
+    ref_problem,
+    relative_problem,
+    repo_problem,
+    secret_problem,
+)
+from wheelworks.paths import is_remote, is_url
 from wheelworks.pins import INSTALL_HINT, install_kind, pin_problem
 from wheelworks.pythons import ENABLE
 from wheelworks.recipes import LibraryRecipe, recipes
 from wheelworks.schema import check_keys, check_table, require, schema_of, strs
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
 
 CONFIG_NAME = "wheelworks.toml"
 BUILD_COMMIT_VARS = ("WHEELWORKS_BUILD_COMMIT", "BUILD_COMMIT")
@@ -140,18 +143,25 @@ def load(path: Path, env: Mapping[str, str]) -> Config:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     data = document
     if path.name == "pyproject.toml":
-        data = document.get("tool", {}).get("wheelworks")
-        if data is None:
+        tool = document.get("tool", {})
+        table = tool.get("wheelworks") if isinstance(tool, dict) else None
+        if table is None:
             raise ConfigError(f"{path}: no [tool.wheelworks] table")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: tool.wheelworks must be a table ([tool.wheelworks]), not {table!r}")
+        data = table
         # A project's own pyproject builds itself unless told otherwise.
         data = {"project": {"repo": ".", **_pyproject_name(document)}, **data}
     return _resolve(path, data, env)
 
 
 def _pyproject_name(document: Mapping[str, Any]) -> dict[str, str]:
-    name = document.get("project", {}).get("name")
+    project = document.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
     return {"name": name} if isinstance(name, str) else {}
 
 
@@ -202,6 +212,7 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
 def _check_project(project: Mapping[str, Any], commit_from: str, where: str) -> None:
     """The values of [project] that reach git and paths, checked before they do."""
     for problem, what, value, hint in (
+        (project_problem, f"{where} name", project["name"], "it goes into file names, URLs and workflows as it is"),
         (ref_problem, commit_from, project["build-commit"], "give a branch, tag or commit hash"),
         (repo_problem, f"{where} repo", project["repo"], "give a git URL or a path"),
         (relative_problem, f"{where} subdir", project.get("subdir", ""), "give a folder of the repository"),
@@ -223,7 +234,7 @@ def _checked(table: Mapping[str, Any], schema: str, where: str) -> dict[str, Any
 
 def _location(value: str, base: Path) -> str:
     """URLs (and scp-style git@host:path) stay as given; paths become absolute."""
-    if "://" in value or re.match(r"^[\w.-]+@[\w.-]+:", value):
+    if is_remote(value):
         return value
     return str((base / Path(value).expanduser()).resolve())
 
@@ -274,7 +285,7 @@ def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, .
         containers.append(
             ContainerConfig(
                 name=name,
-                url=url if "://" in url else str((path.parent / url).resolve()),
+                url=url if is_url(url) else str((path.parent / url).resolve()),
                 branches=strs(table.get("branches")),
                 keep=table.get("keep"),
                 endpoint=table.get("endpoint"),
@@ -342,7 +353,7 @@ def with_build_commit(config: Config, ref: str, where: str) -> Config:
 def container_for(config: Config, ref: str) -> ContainerConfig:
     """The container whose branch rules match ``ref`` (the first, in config order)."""
     for container in config.containers:
-        if _matches(ref, container.branches):
+        if matches(ref, container.branches):
             return container
     rules = "; ".join(f"{c.name}: {', '.join(c.branches) or '-'}" for c in config.containers)
     raise ConfigError(f"{config.path.name}: no container takes builds of '{ref}' ({rules})",
@@ -354,11 +365,7 @@ def named_container(config: Config, name: str) -> ContainerConfig:
     for container in config.containers:
         if container.name == name:
             return container
-    if "://" in name or "/" in name:
-        return ContainerConfig(name=name, url=name if "://" in name else str(Path(name).resolve()))
+    if is_url(name) or "/" in name:
+        return ContainerConfig(name=name, url=name if is_url(name) else str(Path(name).resolve()))
     known = ", ".join(c.name for c in config.containers)
     raise ConfigError(f"{config.path.name}: no container named '{name}'", f"known: {known}; or give a URL")
-
-
-def _matches(identifier: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(identifier, pattern) for pattern in patterns)

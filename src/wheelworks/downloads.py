@@ -9,17 +9,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from wheelworks.atomic import writing
-from wheelworks.errors import WheelworksError
+from wheelworks.errors import HashMismatch
 
 CHUNK = 1 << 20
-
-
-class HashMismatch(WheelworksError):
-    """The bytes received are not the bytes the source promised."""
-
-    def __init__(self, what: str, expected: str, actual: str) -> None:
-        super().__init__(f"{what}: sha256 mismatch: expected {expected}, got {actual}")
-        self.actual = actual
 
 
 def save_verified(chunks: Iterable[bytes], dest: Path, sha256: str, what: str) -> None:

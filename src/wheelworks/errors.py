@@ -80,3 +80,17 @@ class SecretError(WheelworksError):
     """A secret cannot be encrypted or decrypted."""
 
     exit_code = 8
+
+
+class HashMismatch(WheelworksError):
+    """The bytes received are not the bytes the source promised."""
+
+    def __init__(self, what: str, expected: str, actual: str) -> None:
+        super().__init__(f"{what}: sha256 mismatch: expected {expected}, got {actual}")
+        self.actual = actual
+
+
+class ServeError(WheelworksError):
+    """The server cannot start: a bad port, or one in use."""
+
+    exit_code = 9

@@ -21,12 +21,12 @@ from pathlib import Path
 
 from wheelworks import tools, venvs
 from wheelworks.cache import Cache
-from wheelworks.recipes import LibraryRecipe
-from wheelworks.downloads import HashMismatch, save_verified, url_chunks
-from wheelworks.errors import CommandError, LibraryError
+from wheelworks.downloads import save_verified, url_chunks
+from wheelworks.errors import CommandError, HashMismatch, LibraryError
 from wheelworks.hashes import digest, file_sha256, tree_digest
 from wheelworks.paths import prepend_path
 from wheelworks.platforms import Platform
+from wheelworks.recipes import LibraryRecipe
 from wheelworks.run import run
 
 

@@ -8,12 +8,16 @@ whether ``--upload-pack=…`` is a branch or ``../..`` a library.
 
 from __future__ import annotations
 
+import fnmatch
 import re
+from collections.abc import Iterable
 
 # git check-ref-format's rules, plus: never an option, never empty.
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 # A name that becomes one path component (a library, a build id, a target).
 _COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+# PEP 508's rule for a distribution's name (what pip and PyPI accept).
+_PROJECT = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 # GitHub's rule for secret names: letters, digits, underscores, not starting with a digit.
 _SECRET = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -41,6 +45,13 @@ def repo_problem(repo: str) -> str | None:
         return "contains a control character"
     if re.match(r"(?i)ext::|fd::", repo):
         return "uses a git transport that runs commands"
+    return None
+
+
+def project_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a Python project's name, or None."""
+    if not _PROJECT.fullmatch(name):
+        return "is not a project name (letters, digits and . _ -, starting and ending with a letter or digit)"
     return None
 
 
@@ -77,3 +88,8 @@ def cron_problem(schedule: str) -> str | None:
     if len(schedule.split()) != 5 or not croniter.is_valid(schedule):
         return "is not a cron expression of five fields (minute hour day month weekday)"
     return None
+
+
+def matches(name: str, patterns: Iterable[str]) -> bool:
+    """Whether ``name`` (a target identifier, a branch) matches any shell-style pattern."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)

@@ -12,7 +12,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import date
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,23 +19,23 @@ from typing import Protocol, TypeVar
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks import run as run_mod
 from wheelworks import abi, atomic, interpreters, libraries, owners, platforms, repair, reproducible, test, tools, vendoring
-from wheelworks.inputs import reusable, target_key, tool_versions
-from wheelworks.reproducible import commit_epoch
+from wheelworks import run as run_mod
+from wheelworks.atomic import sweep_partials
 from wheelworks.build import Frontend, frontend
 from wheelworks.cache import Cache
 from wheelworks.config import Config
-from wheelworks.targets import Matrix, Target, matrix, select_targets, serves
 from wheelworks.errors import ConfigError, WheelworksError
 from wheelworks.hashes import file_sha256
+from wheelworks.inputs import reusable, target_key, tool_versions
 from wheelworks.interpreters import Interpreter
-from wheelworks.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
-from wheelworks.atomic import sweep_partials
-from wheelworks.run import run
 from wheelworks.masking import without_credentials
+from wheelworks.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
+from wheelworks.reproducible import commit_epoch
+from wheelworks.run import run
 from wheelworks.secrets import reveal
-from wheelworks.source import Checkout, checkout, requires_python
+from wheelworks.source import Checkout, checkout, resolve
+from wheelworks.targets import Matrix, Target, build_matrix, select_targets, serves
 
 T = TypeVar("T")
 
@@ -60,6 +59,7 @@ class BuildOptions:
     only: str | None = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     rebuild: bool = False  # build every target even if an earlier build had the same inputs
+    commit: str | None = None  # the commit to build, when the caller resolved the ref already (watch)
     env: Mapping[str, str]  # the environment, passed down from the CLI; nothing below it reads os.environ
 
 
@@ -67,25 +67,36 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     """Build, repair and test a wheel for every selected target; returns the saved record,
     whose status is "ok" only if every target passed.
 
-    Input errors (no targets, missing interpreters) raise before anything is recorded;
-    a failure of the source or library stage is saved in the record, then raised.
+    The ref is resolved to a commit once, with the build's one fetch; the matrix, the
+    checkout and the record use that commit. Input errors (an unknown ref, no targets,
+    missing interpreters) raise before anything is recorded; a failure of the checkout or
+    library stage is saved in the record, then raised.
     """
     reporter = reporter or SilentReporter()
     platform = platforms.native()
     cache = Cache(options.cache_dir)
-    versions = build_matrix(config, cache, options.env)
-    targets = select_targets(config, platform, versions, options.only)
-    if not targets:
-        raise ConfigError(
-            f"{config.path.name}: no target selected for {platform.tag} (matrix: {', '.join(versions.versions) or 'empty'},"
-            f" from {versions.describe()})",
-            "check [build] python, enable and skip, requires-python, and --only",
-        )
-    found = _interpreters(config, targets, versions, options.env, platform, reporter)
-    store = Records(options.builds_dir)
+    reporter.event("source", config.project.build_commit, "start")
+    with tempfile.TemporaryDirectory() as tmp:  # the log moves into the record once there is one
+        early_log = Path(tmp) / "source.log"
+        revision = resolve(config.project, cache, early_log, options.env, options.commit)
+        versions = build_matrix(config, cache, early_log, options.env, revision)
+        targets = select_targets(config, platform, versions, options.only)
+        if not targets:
+            raise ConfigError(
+                f"{config.path.name}: no target selected for {platform.tag} (matrix: "
+                f"{', '.join(versions.versions) or 'empty'}, from {versions.describe()})",
+                "check [build] python, enable and skip, requires-python, and --only",
+            )
+        found = _interpreters(config, targets, versions, options.env, platform, reporter)
+        store = Records(options.builds_dir)
+        build_id = store.new_id()
+        source_log = store.log(build_id, "source")
+        if early_log.exists():  # a folder or sdist, or a set [build] python, may leave none
+            shutil.copyfile(early_log, source_log)
     pid, host = owners.this_process()
     record = BuildRecord(
-        id=store.new_id(),
+        id=build_id,
+        commit=revision.commit,
         project=config.project.name,
         repo=config.project.repo,
         ref=config.project.build_commit,
@@ -111,8 +122,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     cache.claim_tmp(work)
     interrupted = threading.Event()
     try:
-        reporter.event("source", config.project.build_commit, "start")
-        tree = checkout(config.project, cache, work / "source", store.log(record.id, "source"), options.env,
+        tree = checkout(config.project, revision, cache, work / "source", source_log, options.env,
                         [options.builds_dir, options.wheelhouse])
         record.commit, record.source = tree.commit, tree.source
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
@@ -133,7 +143,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         versions_of_tools = tool_versions()
         library_keys = [lib.key for lib in prefix.libraries]
         jobs = []
-        for target, result in zip(targets, record.targets):
+        for target, result in zip(targets, record.targets, strict=True):
             if target.python in found:
                 result.build_requires = list(requires[target.python])
                 result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
@@ -158,9 +168,9 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         raise
     except KeyboardInterrupt:
         record.status, record.error = "interrupted", "interrupted (Ctrl-C or SIGTERM)"
-        for target in record.targets:
-            if target.status in ("pending", "running"):
-                target.status = "interrupted"
+        for result in record.targets:
+            if result.status in ("pending", "running"):
+                result.status = "interrupted"
         raise
     finally:
         run_mod.resume()
@@ -168,16 +178,6 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         store.save(record)
         shutil.rmtree(work, ignore_errors=True)
     return record
-
-
-def build_matrix(config: Config, cache: Cache, env: Mapping[str, str], today: date | None = None) -> Matrix:
-    """The CPythons to build for: [build] python, or the data and the project's own
-    requires-python at the build commit."""
-    if config.build.python is not None:
-        return matrix(config, None, today or date.today())
-    with tempfile.TemporaryDirectory() as tmp:
-        wanted = requires_python(config.project, cache, Path(tmp) / "source.log", env)
-    return matrix(config, wanted, today or date.today())
 
 
 def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
@@ -191,13 +191,14 @@ def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chose
         resolved = pool.map(lambda python: chosen.requires(found[python], tree.tree, cache, options.env,
                                                            store.log(record.id, "requires", python), now, max_age),
                             pythons)
-        return dict(zip(pythons, resolved))
+        return dict(zip(pythons, resolved, strict=True))
 
 
 def targets_here(config: Config, options: BuildOptions) -> tuple[Matrix, list[tuple[Target, Interpreter | None]]]:
     """The matrix, and the targets a build here selects with the CPython each would use
     (None: absent here; the generated CI provides it). Builds nothing."""
-    versions = build_matrix(config, Cache(options.cache_dir), options.env)
+    with tempfile.TemporaryDirectory() as tmp:  # nothing is built: the fetch's log is not kept
+        versions = build_matrix(config, Cache(options.cache_dir), Path(tmp) / "source.log", options.env)
     native = platforms.native()
     found = interpreters.discover(versions.versions, config.build.interpreters, options.env, native.os)
     return versions, [(t, found.get(t.python)) for t in select_targets(config, native, versions, options.only)]
@@ -225,7 +226,7 @@ def _libraries(
     logs = store.folder(record.id) / "logs" / "libraries"
     how = libraries.LibraryBuild(cache=cache, platform=platform, logs=logs, jobs=options.jobs, env=options.env)
     prefix = libraries.build_all(config.libraries, how)
-    for recipe, built in zip(config.libraries, prefix.libraries):
+    for recipe, built in zip(config.libraries, prefix.libraries, strict=True):
         record.libraries.append(
             LibraryRecord(
                 name=built.name, version=recipe.version, key=built.key, prefix=str(built.prefix),
@@ -297,7 +298,7 @@ class _TargetRunner:
         if lead is not None and built is not None and not abi.is_abi3(built) and self.config.build.abi3:
             lead.result.status = "failed"
             lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel"))
-        if built is None or not abi.is_abi3(built):
+        if lead is None or built is None or not abi.is_abi3(built):
             return [functools.partial(self.run, job) for job in others]
         wheel = self.options.wheelhouse / built
         return [functools.partial(self.test_only, job, wheel, lead.target.identifier)

@@ -28,14 +28,22 @@ from wheelworks.config import Config, container_for, named_container
 from wheelworks.containers import CLAIMS, RECORDS, Store, claim_key, file_key, open_container
 from wheelworks.containers.index import HTML_TYPE, IndexedFile
 from wheelworks.containers.state import (
-    Tags, by_project, by_version, claim, index_current, marker_key, read_state, rebuild_index, spelling_conflicts,
-    sweep, tags_of,
+    Tags,
+    by_project,
+    by_version,
+    claim,
+    index_current,
+    marker_key,
+    read_state,
+    rebuild_index,
+    spelling_conflicts,
+    sweep,
+    tags_of,
 )
 from wheelworks.errors import ContainerError, RecordsError
 from wheelworks.hashes import file_sha256
 from wheelworks.records import BuildRecord, Records
 from wheelworks.report import CSS, build_html, overview_html
-
 
 DASHBOARD_BUILDS = 50  # builds the container's overview page shows
 
@@ -220,14 +228,15 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
         raise ContainerError(f"container {store.url}: {', '.join(spelled)} is one wheel under two file names",
                              "publish each wheel under one spelling of its name")
     claims = {f.filename: claim(store, f.filename) for f in files}
-    conflicts = [f.filename for f in files if claims[f.filename] and claims[f.filename].sha256 != f.sha256]
+    held = {name: found for name, found in claims.items() if found is not None}
+    conflicts = [f.filename for f in files if f.filename in held and held[f.filename].sha256 != f.sha256]
     if conflicts and not overwrite:
         raise ContainerError(
             f"container {store.url} already has different files named {', '.join(conflicts)}",
             "publish with --overwrite to replace them",
         )
-    uploads = tuple(f for f in files if not claims[f.filename] or claims[f.filename].sha256 != f.sha256)
-    replaced = tuple(claims[f.filename] for f in uploads if claims[f.filename])
+    uploads = tuple(f for f in files if f.filename not in held or held[f.filename].sha256 != f.sha256)
+    replaced = tuple(held[f.filename] for f in uploads if f.filename in held)
     unchanged = tuple(f.filename for f in files if f not in uploads)
     prunes: tuple[IndexedFile, ...] = ()
     notes: list[str] = []
@@ -293,8 +302,9 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
         store.put(f"{RECORDS}{record.id}/record.json", record.to_json().encode(), "application/json")
         store.put(f"{RECORDS}{record.id}/index.html", build_html(record).encode(), HTML_TYPE)
         folder = (logs or {}).get(record.id)
-        for log in sorted(folder.rglob("*.log")) if folder and folder.is_dir() else []:
-            store.put(f"{RECORDS}{record.id}/logs/{log.relative_to(folder).as_posix()}", log, "text/plain")
+        if folder is not None and folder.is_dir():
+            for log in sorted(folder.rglob("*.log")):
+                store.put(f"{RECORDS}{record.id}/logs/{log.relative_to(folder).as_posix()}", log, "text/plain")
     if stored:
         _write_dashboard(store)
     pruned: list[IndexedFile] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -12,12 +11,8 @@ from importlib import resources
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from wheelworks.compat import tomllib
 from wheelworks.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
 
 ENABLE = ("prerelease", "free-threaded")  # [build] enable: cibuildwheel's words
 

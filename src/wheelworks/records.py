@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wheelworks import atomic, owners
 from wheelworks.errors import RecordsError
@@ -92,7 +93,7 @@ class BuildRecord:
         return mask(json.dumps(asdict(self), indent=2)) + "\n"
 
     @classmethod
-    def from_json(cls, data: dict) -> BuildRecord:
+    def from_json(cls, data: dict[str, Any]) -> BuildRecord:
         targets = [
             TargetRecord(**{**t, "steps": [StepRecord(**s) for s in t["steps"]]}) for t in data["targets"]
         ]
@@ -122,7 +123,7 @@ class Records:
 
     def log(self, build_id: str, *parts: str) -> Path:
         """The log file ``logs/<parts...>.log`` of a build, its folder created."""
-        path = self.folder(build_id).joinpath("logs", *parts).with_suffix(".log")
+        path = self.folder(build_id).joinpath("logs", *parts[:-1], f"{parts[-1]}.log")  # "3.13" keeps its dot
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +22,16 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from wheelworks.atomic import sweep_partials
-from wheelworks.cache import Cache, default_root
+from wheelworks.cache import Cache
 from wheelworks.config import Config
 from wheelworks.containers.client import Index, PageIndex, RemoteFile
 from wheelworks.containers.state import spelling_conflicts
-from wheelworks.downloads import HashMismatch, save_verified
-from wheelworks.errors import CommandError, ReleaseError
+from wheelworks.downloads import save_verified
+from wheelworks.errors import CommandError, HashMismatch, ReleaseError, SourceError
 from wheelworks.hashes import file_sha256
-from wheelworks.pipeline import build_matrix
 from wheelworks.run import run
-from wheelworks.source import release_commit
-from wheelworks.targets import platform_targets, serves
+from wheelworks.source import resolve
+from wheelworks.targets import build_matrix, platform_targets, serves
 
 PLATFORMS = ("all", "manylinux", "musllinux", "macosx", "win")
 PYPI_UPLOADS = ("https://upload.pypi.org/", "https://test.pypi.org/")
@@ -310,12 +309,24 @@ def upload(wheels: Sequence[Path], target: UploadTarget, signatures: Sequence[Pa
     return outcome, url
 
 
-def config_gate(config: Config, version: str, env: Mapping[str, str]) -> tuple[list[str], str | None]:
-    """What the config adds to the release gate: the targets every CI platform selects,
-    and the commit the version's tag names (None when the repository cannot say)."""
-    versions = build_matrix(config, Cache(default_root(env)), env)
+def config_gate(config: Config, version: str, cache: Cache, log: Path, env: Mapping[str, str]) -> tuple[list[str], str | None]:
+    """What the config adds to the release gate: the targets every CI platform selects, from
+    the release tag's commit (its requires-python, not the build branch's), and that commit
+    (None when the repository has no tag vVERSION or VERSION, or cannot be reached)."""
+    tagged = None
+    for tag in (f"v{version}", version):
+        try:
+            tagged = resolve(replace(config.project, build_commit=tag), cache, log, env)
+            break
+        except SourceError:
+            continue
+    try:
+        versions = build_matrix(config, cache, log, env, tagged)
+    except SourceError as exc:
+        raise ReleaseError(f"the release gate needs the project's matrix: {exc}",
+                           "check [project] repo, or release with -u and no config") from None
     expected = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p, versions)]
-    return expected, release_commit(config.project, version, env)
+    return expected, tagged.commit if tagged else None
 
 
 @dataclass

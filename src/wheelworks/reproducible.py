@@ -9,13 +9,14 @@ permissions 0644 or 0755, one compression level.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from wheelworks.atomic import writing
+from wheelworks.atomic import temporary
 
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
@@ -32,19 +33,32 @@ def environment(base: Mapping[str, str], epoch: int, source: Path) -> dict[str, 
 
 
 def normalize(wheel: Path, epoch: int) -> None:
-    """Rewrite ``wheel`` in canonical form; its files' bytes (and so RECORD) are unchanged."""
+    """Rewrite ``wheel`` in canonical form; its files' bytes (and so RECORD) are unchanged.
+    The new file takes the wheel's name only once the wheel is closed: Windows cannot
+    replace a file that is open."""
     stamp = time.gmtime(max(epoch, ZIP_EPOCH))[:6]
-    with zipfile.ZipFile(wheel) as source:
-        entries = [i for i in source.infolist() if not i.is_dir()]
-        with writing(wheel) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
-            for info in sorted(entries, key=_order):
-                executable = (info.external_attr >> 16) & 0o111
-                canonical = zipfile.ZipInfo(info.filename, date_time=stamp)
-                canonical.external_attr = (0o100755 if executable else 0o100644) << 16
-                canonical.compress_type = zipfile.ZIP_DEFLATED
-                canonical.create_system = 3  # unix, whatever made it
-                with source.open(info) as data, target.open(canonical, "w", force_zip64=info.file_size > 1 << 30) as dest:
-                    shutil.copyfileobj(data, dest, 1 << 20)
+    fd, canonical_path = temporary(wheel.parent)
+    try:
+        with zipfile.ZipFile(wheel) as source, os.fdopen(fd, "wb") as out:
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
+                for info in sorted((i for i in source.infolist() if not i.is_dir()), key=_order):
+                    _copy(source, info, target, stamp)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(canonical_path, wheel)
+    finally:
+        canonical_path.unlink(missing_ok=True)
+
+
+def _copy(source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile,
+          stamp: tuple[int, int, int, int, int, int]) -> None:
+    executable = (info.external_attr >> 16) & 0o111
+    canonical = zipfile.ZipInfo(info.filename, date_time=stamp)
+    canonical.external_attr = (0o100755 if executable else 0o100644) << 16
+    canonical.compress_type = zipfile.ZIP_DEFLATED
+    canonical.create_system = 3  # unix, whatever made it
+    with source.open(info) as data, target.open(canonical, "w", force_zip64=info.file_size > 1 << 30) as dest:
+        shutil.copyfileobj(data, dest, 1 << 20)
 
 
 def _order(info: zipfile.ZipInfo) -> tuple[int, str]:

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from wheelworks import tools
+from wheelworks import atomic, tools
 from wheelworks.config import Config
-from wheelworks.pins import install_kind
 from wheelworks.errors import ToolError
 from wheelworks.hashes import file_sha256
+from wheelworks.pins import install_kind
 from wheelworks.run import run
 
 DIST = Path(".wheelworks") / "dist"  # in the wheels repository
@@ -72,9 +72,9 @@ def prepare(install: str, root: Path, env: Mapping[str, str], log: Path, extras:
         lines = _with_hashes_of(lines, install)
     if own:
         lines.append(own)
-    (root / REQUIREMENTS).write_text(
-        "# Written by `wheelworks ci github`: what the generated workflows install, pinned by sha256.\n"
-        + "\n".join(lines) + "\n")
+    atomic.write_text(root / REQUIREMENTS,
+                      "# Written by `wheelworks ci github`: what the generated workflows install, pinned by sha256.\n"
+                      + "\n".join(lines) + "\n")
 
 
 def _dependencies(wheel: Path, extras: tuple[str, ...]) -> list[str]:

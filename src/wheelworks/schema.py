@@ -30,7 +30,7 @@ def _kind(hint: Any) -> str:
     if hint in (str, Path):
         return "str"
     if hint in (bool, int):
-        return hint.__name__
+        return str(hint.__name__)
     if typing.get_origin(hint) is tuple:
         return "strs"
     if typing.get_origin(hint) in (Mapping, collections.abc.Mapping, dict):

@@ -18,9 +18,14 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from wheelworks import atomic
 from wheelworks.errors import SecretError
 from wheelworks.masking import register
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.padding import OAEP
 
 PREFIX = "wwenc:"
 PUBLIC_KEY = Path(".wheelworks") / "public.pem"
@@ -44,13 +49,9 @@ def write_key_pair(public_path: Path, private_path: Path | None, force: bool) ->
     if public_path.exists() and not force:
         raise SecretError(f"{public_path} exists", "--force makes a new pair; tokens made for the old one stop working")
     private, public = keygen()
-    if private_path is not None:
-        private_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(private)
-    public_path.parent.mkdir(parents=True, exist_ok=True)
-    public_path.write_bytes(public)
+    if private_path is not None:  # 0600 even over an older, readable file of that name
+        atomic.write_bytes(private_path, private, mode=0o600)
+    atomic.write_bytes(public_path, public)
     return private
 
 
@@ -69,7 +70,7 @@ def key_id(public_key: object) -> str:
     return hashlib.sha256(der).hexdigest()[:16]
 
 
-def _oaep() -> object:
+def _oaep() -> OAEP:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -78,18 +79,22 @@ def _oaep() -> object:
 
 def encrypt(public_pem: bytes, name: str, value: str) -> str:
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     try:
         public = serialization.load_pem_public_key(public_pem)
     except ValueError as exc:
         raise SecretError(f"not a PEM public key: {exc}") from None
+    if not isinstance(public, rsa.RSAPublicKey):  # RSA-OAEP wraps the value's key: nothing else can
+        raise SecretError(f"the public key is {type(public).__name__.removeprefix('_')}, not RSA",
+                          "make the repository's key pair with `wheelworks secret keygen`")
     key, nonce = AESGCM.generate_key(bit_length=256), os.urandom(12)
     payload = {
         "v": 1,
         "kid": key_id(public),
         "name": name,
-        "key": _b64(public.encrypt(key, _oaep())),  # type: ignore[union-attr]
+        "key": _b64(public.encrypt(key, _oaep())),
         "nonce": _b64(nonce),
         "data": _b64(AESGCM(key).encrypt(nonce, value.encode(), name.encode())),
     }
@@ -100,6 +105,7 @@ def decrypt(token: str, private_pem: bytes, name: str) -> str:
     """The value of the token for secret ``name``; raises SecretError with the reason."""
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     try:
@@ -111,6 +117,9 @@ def decrypt(token: str, private_pem: bytes, name: str) -> str:
         private = serialization.load_pem_private_key(private_pem, password=None)
     except (ValueError, TypeError) as exc:
         raise SecretError(f"{KEY_VAR} is not a PEM private key without a passphrase ({exc})") from None
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise SecretError(f"{KEY_VAR} is a {type(private).__name__.removeprefix('_')}, not an RSA private key",
+                          "use the private key `wheelworks secret keygen` made")
     mine = key_id(private.public_key())
     if payload.get("kid") != mine:
         raise SecretError(
@@ -119,7 +128,7 @@ def decrypt(token: str, private_pem: bytes, name: str) -> str:
             "encrypt it again with this repository's .wheelworks/public.pem",
         )
     try:
-        key = private.decrypt(wrapped, _oaep())  # type: ignore[union-attr]
+        key = private.decrypt(wrapped, _oaep())
         value = AESGCM(key).decrypt(nonce, data, name.encode()).decode()
     except (ValueError, InvalidTag):
         raise SecretError(f"secret '{name}' cannot be decrypted: the token is damaged, or was made for another field",

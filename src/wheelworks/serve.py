@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 
 from wheelworks.containers import META, SIMPLE, Store
 from wheelworks.containers.index import HTML_TYPE, JSON_TYPE
-from wheelworks.errors import ContainerError, WheelworksError
+from wheelworks.errors import ContainerError, ServeError, WheelworksError
 
 _TYPES = {".html": HTML_TYPE, ".json": "application/json", ".whl": "application/octet-stream", ".asc": "text/plain",
           ".metadata": "text/plain", ".svg": "image/svg+xml", ".css": "text/css", ".log": "text/plain; charset=utf-8",
@@ -28,12 +28,6 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 IDLE_TIMEOUT = 15.0  # seconds
-
-
-class ServeError(WheelworksError):
-    """The server cannot start: a bad port or root."""
-
-    exit_code = 6
 
 
 def negotiate(accept: str) -> str:

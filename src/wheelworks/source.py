@@ -1,8 +1,10 @@
 """The project's source at its build commit, in a fresh folder.
 
-A git repository is cloned once into the cache (bare) and fetched on later builds; each
-build checks its commit out into a new work tree. A plain folder is copied and an sdist
-unpacked, for projects built from something other than git.
+A build resolves its ref once (``resolve``): a git repository is cloned into the cache
+(bare) or fetched, once, and the ref becomes a commit hash that the matrix (the project's
+requires-python), the checkout and the record all use. Each build checks that commit out
+into a new work tree. A plain folder is copied and an sdist unpacked, for projects built
+from something other than git.
 """
 
 from __future__ import annotations
@@ -10,24 +12,19 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import sys
 import tarfile
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from wheelworks.cache import Cache, locked
+from wheelworks.compat import tomllib
 from wheelworks.config import ProjectConfig
 from wheelworks.errors import CommandError, SourceError
 from wheelworks.hashes import file_sha256, tree_digest
 from wheelworks.names import ref_problem, repo_problem
+from wheelworks.paths import is_remote
 from wheelworks.run import run
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
 
 # Local builds must not leak a user's git settings (hooks, signing) into a checkout.
 _GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
@@ -43,40 +40,66 @@ class Checkout:
     epoch: int | None = None  # the commit's time: SOURCE_DATE_EPOCH for reproducible wheels
 
 
-def checkout(project: ProjectConfig, cache: Cache, dest: Path, log: Path, env: Mapping[str, str],
-             outputs: Sequence[Path] = ()) -> Checkout:
-    """The project's source at its build commit in ``dest``. A folder (not a git
-    repository) is copied without ``outputs`` (wheelworks' own folders, should they be
-    inside it), nor the cache, so they never reach the build or its input key."""
+@dataclass(frozen=True)
+class Revision:
+    """The project's source pinned to one state, resolved once per build: a commit of a
+    git repository, fetched into the cache's mirror; or a folder or sdist as it is."""
+
+    commit: str | None  # full hash; None for a folder or sdist
+    mirror: Path | None = None  # the bare clone that holds the commit
+
+
+def resolve(project: ProjectConfig, cache: Cache, log: Path, env: Mapping[str, str],
+            commit: str | None = None) -> Revision:
+    """The build commit's full hash, after the one fetch a build makes (a commit no branch or
+    tag points at needs a second). ``commit``: a hash the caller already saw (``watch``'s
+    ``ls-remote``), built as it is even if the branch moved since."""
+    local = _local(project.repo)
+    if local is not None and not local.exists():
+        raise SourceError(f"[project] repo: {project.repo} does not exist")
+    if local is not None and (local.is_file() or not _is_git_root(local, log, env)):
+        return Revision(None)
+    mirror = _mirror(project.repo, cache, log, env)
+    return Revision(_resolve(mirror, project.repo, commit or project.build_commit, log, env), mirror)
+
+
+def checkout(project: ProjectConfig, revision: Revision, cache: Cache, dest: Path, log: Path,
+             env: Mapping[str, str], outputs: Sequence[Path] = ()) -> Checkout:
+    """The project's source at ``revision`` in ``dest``, without fetching again. A folder
+    (not a git repository) is copied without ``outputs`` (wheelworks' own folders, should
+    they be inside it), nor the cache, so they never reach the build or its input key."""
     repo = project.repo
     local = _local(repo)
-    if local is not None and not local.exists():
-        raise SourceError(f"[project] repo: {repo} does not exist")
-    if local is not None and local.is_file():
-        _unpack_sdist(local, dest)
-        root = _single_child(dest)
-        return Checkout(root, _subdir(root, project), project.build_commit, None, f"sdist:{file_sha256(local)}")
-    if local is not None and not _is_git_root(local, log, env):
+    if revision.commit is None or revision.mirror is None:
+        assert local is not None  # resolve() gives no commit only for a path
+        if local.is_file():
+            _unpack_sdist(local, dest)
+            root = _single_child(dest)
+            return Checkout(root, _subdir(root, project), project.build_commit, None, f"sdist:{file_sha256(local)}")
         shutil.copytree(local, dest, symlinks=True, ignore=_leaving_out([cache.root, *outputs]))
         tree = _subdir(dest, project)
         return Checkout(dest, tree, project.build_commit, None, f"folder:{tree_digest(tree)}")
-    mirror = _mirror(repo, cache, log, env)
-    commit = _resolve(mirror, repo, project.build_commit, log, env)
-    _git(["clone", "--quiet", "--shared", "--no-checkout", str(mirror), str(dest)], log, env)
+    commit = revision.commit
+    _git(["clone", "--quiet", "--shared", "--no-checkout", "--", str(revision.mirror), str(dest)], log, env)
     _git(["-C", str(dest), "checkout", "--quiet", "--detach", commit], log, env)
     if (dest / ".gitmodules").exists():
         # Relative submodule URLs are relative to the real remote, not to the cache.
         _git(["-C", str(dest), "remote", "set-url", "origin", repo], log, env)
         _git(["-C", str(dest), "submodule", "update", "--init", "--recursive", "--depth", "1"], log, env)
-    tree = _git(["-C", str(dest), "rev-parse", f"HEAD:{project.subdir.strip('/')}"], log, env, capture=True).strip()
+    try:
+        tree_hash = _git(["-C", str(dest), "rev-parse", f"HEAD:{project.subdir.strip('/')}"], log, env,
+                         capture=True).strip()
+    except CommandError:
+        raise SourceError(f"[project] subdir: '{project.subdir}' is not a folder of the source at {commit[:12]}",
+                          "give a folder of the repository, relative to its root") from None
     epoch = int(_git(["-C", str(dest), "log", "-1", "--format=%ct", "HEAD"], log, env, capture=True).strip())
-    return Checkout(dest, _subdir(dest, project), project.build_commit, commit, f"git-tree:{tree}", epoch)
+    return Checkout(dest, _subdir(dest, project), project.build_commit, commit, f"git-tree:{tree_hash}", epoch)
 
 
 def _local(repo: str) -> Path | None:
     """``[project] repo`` as a path on this machine (a git repository, folder or sdist),
     or None for a URL."""
-    return Path(repo) if "://" not in repo and not repo.startswith("git@") else None
+    return None if is_remote(repo) else Path(repo)
 
 
 def _leaving_out(folders: Sequence[Path]) -> Callable[[str, list[str]], set[str]]:
@@ -91,9 +114,14 @@ def _git(args: list[str], log: Path, env: Mapping[str, str], capture: bool = Fal
 
 
 def _is_git_root(path: Path, log: Path, env: Mapping[str, str]) -> bool:
+    """Whether ``path`` is a git repository itself (a work tree's top, or a bare repository),
+    not a folder inside one."""
     try:
-        top = _git(["-C", str(path), "rev-parse", "--show-toplevel"], log, env, capture=True).strip()
-    except CommandError:
+        bare, git_dir = _git(["-C", str(path), "rev-parse", "--is-bare-repository", "--absolute-git-dir"], log, env,
+                             capture=True).splitlines()
+        top = git_dir if bare == "true" else _git(["-C", str(path), "rev-parse", "--show-toplevel"], log, env,
+                                                   capture=True).strip()
+    except (CommandError, ValueError):
         return False
     return Path(top).resolve() == path.resolve()
 
@@ -182,41 +210,26 @@ def remote_head(project: ProjectConfig, log: Path, env: Mapping[str, str]) -> st
                       "give a branch, tag or commit hash of that repository")
 
 
-def release_commit(project: ProjectConfig, version: str, env: Mapping[str, str]) -> str | None:
-    """The commit the release tag of ``version`` (v1.2 or 1.2; a branch of that name
-    counts too) names in the project's repository; None when the repository cannot be
-    reached or has no such ref."""
-    for tag in (f"v{version}", version):
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                return remote_head(replace(project, build_commit=tag), Path(tmp) / "git.log", env)
-        except SourceError:
-            continue
-    return None
-
-
-def requires_python(project: ProjectConfig, cache: Cache, log: Path, env: Mapping[str, str]) -> str | None:
-    """The project's requires-python, read from its pyproject.toml at the build commit
-    (a git repository is read through the cached mirror, without a work tree)."""
+def requires_python(project: ProjectConfig, revision: Revision, log: Path, env: Mapping[str, str]) -> str | None:
+    """The project's requires-python, read from its pyproject.toml at ``revision`` (a git
+    repository is read from the mirror, without a work tree or another fetch)."""
     relative = "/".join(filter(None, [project.subdir.strip("/"), "pyproject.toml"]))
     repo = project.repo
     local = _local(repo)
     try:
-        if local is not None and local.is_file():
+        if revision.commit is not None and revision.mirror is not None:
+            try:
+                text = _git(["-C", str(revision.mirror), "show", f"{revision.commit}:{relative}"], log, env, capture=True)
+            except CommandError:
+                text = None
+        elif local is not None and local.is_file():
             with tarfile.open(local) as archive:
                 member = next((m for m in archive.getmembers() if m.name.split("/", 1)[-1] == relative), None)
                 stream = archive.extractfile(member) if member is not None else None
                 text = stream.read().decode() if stream is not None else None
-        elif local is not None and not _is_git_root(local, log, env):
-            path = local / relative
-            text = path.read_text() if path.is_file() else None
         else:
-            mirror = _mirror(repo, cache, log, env)
-            commit = _resolve(mirror, repo, project.build_commit, log, env)
-            try:
-                text = _git(["-C", str(mirror), "show", f"{commit}:{relative}"], log, env, capture=True)
-            except CommandError:
-                text = None
+            path = Path(repo) / relative
+            text = path.read_text() if path.is_file() else None
     except (OSError, tarfile.TarError, UnicodeDecodeError) as exc:
         raise SourceError(f"[project] repo: cannot read {relative} of {repo}: {exc}") from None
     if text is None:

@@ -3,16 +3,19 @@ on this machine or on a CI platform, and which wheel serves which target."""
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
+from wheelworks.cache import Cache
 from wheelworks.config import Config, ci_resources
+from wheelworks.names import matches
 from wheelworks.platforms import Platform
 from wheelworks.pythons import default_matrix, order
+from wheelworks.source import Revision, requires_python, resolve
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,21 @@ class Matrix:
         return f"every supported CPython that requires-python {self.requires_python or '(any)'} admits"
 
 
+def build_matrix(config: Config, cache: Cache, log: Path, env: Mapping[str, str], revision: Revision | None = None,
+                 today: date | None = None) -> Matrix:
+    """The CPythons to build for: [build] python, or the data and the project's own
+    requires-python at ``revision`` (resolved here, with its fetch, when not given)."""
+    if config.build.python is not None:
+        return matrix(config, None, today or date.today())
+    revision = revision or resolve(config.project, cache, log, env)
+    return matrix(config, requires_python(config.project, revision, log, env), today or date.today())
+
+
 def matrix(config: Config, requires_python: str | None, today: date) -> Matrix:
     if config.build.python is not None:
         return Matrix(tuple(sorted(config.build.python, key=order)), True)
     return Matrix(tuple(default_matrix(requires_python, config.build.enable, today)), False, requires_python)
 
-
-def matches(identifier: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatchcase(identifier, pattern) for pattern in patterns)
 
 
 def select_targets(config: Config, platform: Platform, versions: Matrix, only: str | None = None) -> list[Target]:

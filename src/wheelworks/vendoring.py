@@ -58,7 +58,8 @@ def library_stems(prefixes: Iterable[Path]) -> set[str]:
 def classify(loaded: Sequence[str], site: str, stems: Iterable[str]) -> tuple[list[str], list[str]]:
     """(vendored, foreign) among the ``loaded`` paths that are recipe libraries."""
     pattern = re.compile("^(" + "|".join(re.escape(s) for s in sorted(stems)) + r")(-[0-9a-f]{8})?\.so") if stems else None
-    vendored, foreign = [], []
+    vendored: list[str] = []
+    foreign: list[str] = []
     for path in loaded:
         name = PurePosixPath(path).name
         if pattern is None or not pattern.match(name):

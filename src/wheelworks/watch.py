@@ -12,13 +12,14 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from wheelworks import atomic
 from wheelworks.config import Config
 from wheelworks.errors import ConfigError, WheelworksError
+from wheelworks.names import cron_problem
 from wheelworks.pipeline import BuildOptions, Reporter, build_wheels
 from wheelworks.publish import delivery_of, publish_build
 from wheelworks.records import BuildRecord, Records
@@ -47,23 +48,22 @@ class CheckResult:
 
 
 def validate_schedule(schedule: str) -> None:
-    from croniter import croniter
-
-    if not croniter.is_valid(schedule):
-        raise ConfigError(f"schedule {schedule!r} is not a cron expression", "e.g. \"0 3 * * *\" for 03:00 daily")
+    if why := cron_problem(schedule):
+        raise ConfigError(f"schedule {schedule!r} {why}", "e.g. \"0 3 * * *\" for 03:00 daily")
 
 
 def _tick_between(schedule: str, start: float, end: float) -> bool:
     from croniter import croniter
 
-    following = croniter(schedule, datetime.fromtimestamp(start, timezone.utc)).get_next(float)
+    following: float = croniter(schedule, datetime.fromtimestamp(start, timezone.utc)).get_next(float)
     return following <= end
 
 
 def seconds_to_next_tick(schedule: str, now: float) -> float:
     from croniter import croniter
 
-    return max(0.0, croniter(schedule, datetime.fromtimestamp(now, timezone.utc)).get_next(float) - now)
+    following: float = croniter(schedule, datetime.fromtimestamp(now, timezone.utc)).get_next(float)
+    return max(0.0, following - now)
 
 
 def check(config: Config, options: BuildOptions, schedule: str | None, now: float,
@@ -77,14 +77,14 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
         head = remote_head(config.project, log, options.env)
     except WheelworksError as exc:
         return CheckResult(None, error=exc)
-    due = bool(schedule) and state.checked is not None and _tick_between(schedule, state.checked, now)
+    due = bool(schedule and state.checked is not None and _tick_between(schedule, state.checked, now))
     reason = "new commit" if head != state.commit else "schedule" if due else None
     state.checked = now
     result = CheckResult(reason, head)
     if reason is not None:
         state.commit = head  # tried once; a broken commit waits for the next tick, not the next poll
         try:
-            result.record = build_wheels(config, options, reporter)
+            result.record = build_wheels(config, replace(options, commit=head), reporter)  # the head it saw
             if result.record.status == "ok":
                 delivery = delivery_of(result.record, Records(options.builds_dir))
                 published = publish_build(config, delivery, config.project.build_commit, options.env)

@@ -8,6 +8,7 @@ import time
 import os
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from wheelworks.containers import CLAIMS, claim_key, file_key
 from wheelworks.containers.local import LocalStore
 from wheelworks.errors import ContainerError, SourceError
 from wheelworks.publish import publish
-from wheelworks.source import checkout, remote_head
+from wheelworks.source import remote_head, resolve
 from wheelworks.cache import Cache
 
 pytestmark = pytest.mark.slow
@@ -190,7 +191,10 @@ def test_the_library_checks_refs_too(pytally_repo, tmp_path):
     mark = tmp_path / "mark"
     project = ProjectConfig(name="pytally", repo=str(pytally_repo), build_commit=f"--upload-pack=touch {mark};x")
     with pytest.raises(SourceError, match="git would take as an option"):
-        checkout(project, Cache(tmp_path / "cache"), tmp_path / "src", tmp_path / "git.log", os.environ)
+        resolve(project, Cache(tmp_path / "cache"), tmp_path / "git.log", os.environ)
+    with pytest.raises(SourceError, match="git would take as an option"):
+        resolve(replace(project, build_commit="main"), Cache(tmp_path / "cache"), tmp_path / "git.log", os.environ,
+                commit="--output=/tmp/x")
     with pytest.raises(SourceError, match="git would take as an option"):
         remote_head(project, tmp_path / "git.log", os.environ)
     assert not mark.exists()
@@ -398,3 +402,191 @@ def test_a_prune_killed_before_its_index_is_finished_without_404s(tmp_path, monk
     assert result.uploaded == [] and _indexed(store) == [new.name]
     sweep(store, time.time() + 7200)  # an hour later, the 1.0 bytes no claim names go
     assert _links_resolve(store) and not publish_mod.plan(store, [new], keep=1).reindex
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists(),
+                    reason="runs the static server as another user: needs root and setpriv (util-linux)")
+def test_a_folder_container_is_served_by_a_plain_static_server_as_another_user(tmp_path):
+    """What nginx or a CDN sync would do: serve the files as they are, as a user who owns none of them."""
+    import shutil
+    import sys
+    import tempfile
+
+    from tests.helpers import free_port, pip_install, wait_for_port
+
+    old = os.umask(0o022)
+    site = Path(tempfile.mkdtemp(prefix="wheelworks-site-", dir="/tmp"))  # outside pytest's private folder
+    try:
+        site.chmod(0o755)
+        store = LocalStore(site / "container")
+        wheel = make_wheel(tmp_path / "b", "pytally", "1.0")
+        publish(store, [wheel], records=[record_for([wheel])])
+        port = free_port()
+        server = subprocess.Popen(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/python3", "-m", "http.server",
+             "--bind", "127.0.0.1", "--directory", str(store.root), str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(port)
+            python = pip_install(tmp_path / "venv", f"http://127.0.0.1:{port}/simple/", "pytally", interpreter=sys.executable)
+            out = subprocess.run([str(python), "-c", "import pytally; print(pytally.__version__)"],
+                                 capture_output=True, text=True, check=True).stdout
+            assert out.strip() == "1.0"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        os.umask(old)
+        shutil.rmtree(site, ignore_errors=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB filesystem (tmpfs), as a full disk at the moment a publish writes; yields
+    its folder and a function that makes it 16 MiB (the user freeing space)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder, lambda: subprocess.run(["mount", "-o", "remount,size=16m", str(folder)], check=True)
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def _valid(store: LocalStore) -> None:
+    """What pip sees is whole: every page parses and every link resolves."""
+    for key in store.list("simple/"):
+        if key.endswith(".json"):
+            json.loads(store.get(key))
+    assert _links_resolve(store)
+
+
+FULL_AT: list[str] = []  # the writes a full disk stopped, over the cases (tmpfs gives each file 4 KiB pages)
+
+
+# A new version with its record reaches the disk's end at its claim, marker, record, page or
+# dashboard; a new project without one, at its index pages (replacing a file needs no room).
+@pytest.mark.parametrize("second", ["pytally with a record", "another project"])
+@pytest.mark.parametrize("fill", range(0, 40 * 1024, 4096))
+def test_a_full_disk_at_any_write_leaves_the_container_valid_and_the_rerun_completes(fill, second, small_disk, tmp_path,
+                                                                                     full=FULL_AT):
+    folder, free_space = small_disk
+    store = LocalStore(folder / "container")
+    first = make_wheel(tmp_path / "a", "pytally", "1.0")
+    publish(store, [first], keep=1, records=[record_for([first])])
+    project = "pytally" if "record" in second else "other"
+    # Bytes that leave about `fill` bytes free: the disk fills at a different write each time.
+    left = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    wheel = make_wheel(tmp_path / "b", project, "2.0", padding=max(left - fill - 8192, 0))
+    records = [record_for([wheel])] if project == "pytally" else []
+    try:
+        publish(store, [wheel], keep=1, records=records)
+    except ContainerError as exc:
+        assert "\n" not in str(exc) and "No space left" in str(exc)
+        full.append(str(exc))
+    _valid(store)
+    free_space()
+    publish(store, [wheel], keep=1, records=records)  # the rerun completes what the full disk stopped
+    _valid(store)
+    assert _indexed(store, project) == [wheel.name] and _indexed(store) == [(wheel if records else first).name]
+    assert all((store.root / "builds" / r.id / "record.json").is_file() for r in records)
+
+
+def test_the_full_disk_cases_stopped_many_different_writes():
+    if not FULL_AT:
+        pytest.skip("the full-disk cases did not run (not root?)")
+    stopped = {line.split(": cannot write ", 1)[1].split(":")[0].split("/")[0] for line in FULL_AT}
+    assert {".wheelworks", "builds", "simple"} <= stopped, FULL_AT
+
+
+def test_a_redirect_loop_or_an_oversized_page_is_one_line(tmp_path, monkeypatch, capsys):
+    import http.server
+    import threading
+
+    from wheelworks.containers import client
+
+    class Loop(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the base class's name
+            if self.path.startswith("/big"):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"files": [' + b" " * (2 << 20) + b"]}")
+                return
+            self.send_response(302)
+            self.send_header("Location", self.path)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Loop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(client, "PAGE_CAP", 1 << 20)  # the same check as at 64 MiB, on a page of 2 MiB
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert cli.main(["release", "-u", f"{base}/simple/x/", "-n", "x", "1.0"]) == 7
+        assert "HTTP 302" in _error_line(capsys)
+        assert cli.main(["release", "-u", f"{base}/big/index.json", "-n", "x", "1.0"]) == 7
+        assert "the page is over 1 MiB" in _error_line(capsys)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_subdir_the_commit_lacks_is_named(pytally_repo, tmp_path, capsys):
+    config = tmp_path / "wheelworks.toml"
+    config.write_text(f'[project]\nname = "pytally"\nrepo = "{pytally_repo}"\nsubdir = "nope"\n[build]\npython = ["3.12"]\n'
+                      "missing-python = \"warn\"\n")
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(tmp_path / "cache")]) == 3
+    err = capsys.readouterr().err  # after the progress lines, one error line
+    assert "Traceback" not in err
+    assert "[project] subdir: 'nope' is not a folder of the source at" in err.strip().splitlines()[-1]
+
+
+def test_s3_objects_say_how_long_a_cdn_may_keep_them(seaweedfs, s3_env):
+    import boto3
+
+    from wheelworks.containers import open_store
+
+    prefix = f"cc-{os.urandom(4).hex()}"
+    store = open_store(f"s3://wheels/{prefix}", endpoint=seaweedfs, env=os.environ)
+    wheel_key = file_key("a" * 64, "x-1.0-py3-none-any.whl")
+    for key in (wheel_key, "simple/x/index.html", "simple/index.json", "builds/b/record.json", "index.html"):
+        store.put(key, b"data", "text/plain")
+    s3 = boto3.client("s3", endpoint_url=seaweedfs, region_name="us-east-1")
+
+    def cache_control(key: str) -> str:
+        return s3.head_object(Bucket="wheels", Key=f"{prefix}/{key}").get("CacheControl", "")
+
+    assert "immutable" in cache_control(wheel_key) and "max-age=31536000" in cache_control(wheel_key)
+    for key in ("simple/x/index.html", "simple/index.json", "builds/b/record.json", "index.html"):
+        assert cache_control(key) == "no-cache", key
+
+
+def test_targets_starting_together_share_the_compiler_links(tmp_path):
+    """Many threads making ccache's links at once, as targets on a cold cache do."""
+    import shutil
+    import threading
+
+    from wheelworks import tools
+
+    ccache = shutil.which("ccache") or "/usr/bin/true"
+    errors: list[BaseException] = []
+    start = threading.Barrier(16)
+
+    def make() -> None:
+        try:
+            start.wait()
+            tools.ccache_environment(Path(ccache), tmp_path, tmp_path / "src", tmp_path / "stats.log", os.environ)
+        except BaseException as exc:  # noqa: BLE001 - any error of any thread fails the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and (tmp_path / "ccache" / "bin" / "cc").is_symlink()

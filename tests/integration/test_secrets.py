@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks import cli, secrets
+from wheelworks import atomic, cli, secrets
 from wheelworks.errors import SecretError
 
 SECRET = "s3cr3t-license-4f9a1c"
@@ -22,7 +22,7 @@ def _keygen(folder: Path, capsys) -> tuple[Path, Path]:
 
 
 def _encrypt(public: Path, name: str, value: str, monkeypatch, capsys) -> str:
-    monkeypatch.setattr("sys.stdin", io.StringIO(value + "\n"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(value.encode() + b"\n")))
     assert cli.main(["secret", "encrypt", name, "--public-key", str(public)]) == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith("wwenc:") and value not in token
@@ -94,3 +94,13 @@ secret-access-key = "{token}"
     assert cli.main(["release", "--config", str(config), "-w", str(tmp_path / "wh"), "pytally", "1.0"]) == 8
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "secret 'containers.release.secret-access-key' was encrypted for another repository's key" in err[0]
+
+
+def test_the_private_key_file_is_its_owners_alone_even_over_an_old_one(tmp_path, capsys):
+    private = tmp_path / "private.pem"
+    private.write_text("old")
+    private.chmod(0o644)
+    assert cli.main(["secret", "keygen", "--public-key", str(tmp_path / "public.pem"), "--private-key", str(private),
+                     "--force"]) == 0
+    assert private.stat().st_mode & 0o777 == 0o600 and private.read_text().startswith("-----BEGIN")
+    assert (tmp_path / "public.pem").stat().st_mode & 0o777 == atomic.file_mode()  # to commit and share

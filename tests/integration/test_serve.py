@@ -93,13 +93,13 @@ def _one_line(capsys) -> str:
 
 def test_serve_checks_its_port_and_root_before_it_starts(served, tmp_path, capsys):
     _, store, _ = served
-    assert cli.main(["serve", "--root", str(store.root), "--port", "99999"]) == 6
+    assert cli.main(["serve", "--root", str(store.root), "--port", "99999"]) == 9
     assert "--port 99999: not a port number" in _one_line(capsys)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert cli.main(["serve", "--root", str(store.root), "--port", str(port)]) == 6
+        assert cli.main(["serve", "--root", str(store.root), "--port", str(port)]) == 9
         assert f"port {port} on 127.0.0.1 is in use" in _one_line(capsys)
     assert cli.main(["serve", "--root", str(tmp_path / "nonexistent"), "--port", "0"]) == 6
     assert "is not a container" in _one_line(capsys)

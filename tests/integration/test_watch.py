@@ -104,4 +104,4 @@ def _wait(condition, timeout: float = 120) -> None:
 def test_bad_schedule_is_one_line(make_config, repo, pythons, capsys):
     assert cli.main(["watch", "--once", "--config", str(_config(make_config, repo, pythons)), "--schedule", "every day"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["wheelworks: error: schedule 'every day' is not a cron expression (e.g. \"0 3 * * *\" for 03:00 daily)"]
+    assert err == ["wheelworks: error: schedule 'every day' is not a cron expression of five fields (minute hour day month weekday) (e.g. \"0 3 * * *\" for 03:00 daily)"]

@@ -60,45 +60,49 @@ def test_pyproject_tool_table(tmp_path):
     assert config.build.python == ("3.12",)
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ('[projct]\nname = "x"\n', "unknown key 'projct' (did you mean 'project'?)"),
-        (BASE + "[build]\npython = [3.12]\n", "'python' must be a list of strings"),
-        (BASE + '[build]\npython = ["3.x"]\n', "'3.x' is not a CPython version"),
-        (BASE + '[build]\nmissing-python = "maybe"\n', "missing-python must be 'error' or 'warn'"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\n', "give exactly one of 'url' or 'path'"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\nurl = "file:///a.tgz"\n', "missing required key 'sha256'"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\nurl = "file:///a"\nsha256 = "abc"\n', "is not 64 hex digits"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "scons"\npath = "a"\n', "unknown system 'scons'"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "script"\npath = "a"\n', "'script' is required"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\ndepends = ["b"]\n', "depends on unknown library 'b'"),
-        ("[project]\nname = \"x\"\n", "missing required key 'repo'"),
-        (BASE + '[build]\nenvironment = ["A=1"]\n', "'environment' must be a table of strings"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\njobs = 0\n', "'jobs' must be a positive integer"),
-        (BASE + '[ci]\npins = { "actions/checkout" = "v6" }\n', "[ci] pins: actions/checkout = 'v6' is not a 40-hex commit"),
-        ("[project\n", "invalid TOML"),
-        # values that would reach git, a path or a generated workflow
-        (BASE + 'build-commit = "--upload-pack=touch X;git-upload-pack"\n', "build-commit = '--upload-pack"),
-        (BASE + 'build-commit = "main..other"\n', "is not a valid git ref name"),
-        (BASE + 'build-commit = ""\n', "build-commit = '' is empty"),
-        (BASE.replace('"src"', '"--upload-pack=x;y://"'), "[project] repo = '--upload-pack"),
-        (BASE.replace('"src"', '"ext::sh -c touch% X"'), "uses a git transport that runs commands"),
-        (BASE + 'subdir = "../.."\n', "[project] subdir = '../..' must be a relative path"),
-        (BASE + 'subdir = "/etc"\n', "[project] subdir = '/etc' must be a relative path"),
-        (BASE + '[[library]]\nname = "../../x"\nversion = "1"\nsystem = "make"\npath = "a"\n', "name = '../../x' must be"),
-        (BASE + '[[library]]\nname = "a/b"\nversion = "1"\nsystem = "make"\npath = "a"\n', "name = 'a/b' must be"),
-        (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\nsubdir = "../x"\n', "subdir = '../x'"),
-        (BASE + '[ci]\nschedule = "every day"\n', "[ci] schedule = 'every day' is not a cron expression"),
-        (BASE + '[ci]\nschedule = "0 3 * * * *"\n', "is not a cron expression of five fields"),
-        (BASE + '[ci]\nschedule = "61 3 * * *"\n', "is not a cron expression"),
-        (BASE + '[ci]\nsecrets = ["X }}\\n  run: evil"]\n', "[ci] secrets: 'X }}\\n  run: evil' must be letters"),
-        (BASE + '[ci]\nsecrets = ["GITHUB_TOKEN"]\n', "cannot start with GITHUB_"),
-        (BASE + '[ci]\npypi-token-secret = "${{ github.token }}"\n', "[ci] pypi-token-secret:"),
-        (BASE + '[ci]\nmanylinux = "manylinux_9_99"\n', "no pinned image quay.io/pypa/manylinux_9_99_x86_64"),
-        (BASE + '[ci]\nplatforms = []\n', "[ci] platforms is empty"),
-    ],
-)
+BAD_CONFIGS = [  # (wheelworks.toml, what its one-line error says); tests/integration/test_bad_input runs them by CLI
+    ('[projct]\nname = "x"\n', "unknown key 'projct' (did you mean 'project'?)"),
+    (BASE + "[build]\npython = [3.12]\n", "'python' must be a list of strings"),
+    (BASE + '[build]\npython = ["3.x"]\n', "'3.x' is not a CPython version"),
+    (BASE + '[build]\nmissing-python = "maybe"\n', "missing-python must be 'error' or 'warn'"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\n', "give exactly one of 'url' or 'path'"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\nurl = "file:///a.tgz"\n', "missing required key 'sha256'"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "cmake"\nurl = "file:///a"\nsha256 = "abc"\n', "is not 64 hex digits"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "scons"\npath = "a"\n', "unknown system 'scons'"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "script"\npath = "a"\n', "'script' is required"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\ndepends = ["b"]\n', "depends on unknown library 'b'"),
+    ("[project]\nname = \"x\"\n", "missing required key 'repo'"),
+    (BASE + '[build]\nenvironment = ["A=1"]\n', "'environment' must be a table of strings"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\njobs = 0\n', "'jobs' must be a positive integer"),
+    (BASE + '[ci]\npins = { "actions/checkout" = "v6" }\n', "[ci] pins: actions/checkout = 'v6' is not a 40-hex commit"),
+    ("[project\n", "invalid TOML"),
+    # values that would reach git, a path or a generated workflow
+    (BASE + 'build-commit = "--upload-pack=touch X;git-upload-pack"\n', "build-commit = '--upload-pack"),
+    (BASE + 'build-commit = "main..other"\n', "is not a valid git ref name"),
+    (BASE + 'build-commit = ""\n', "build-commit = '' is empty"),
+    (BASE.replace('"src"', '"--upload-pack=x;y://"'), "[project] repo = '--upload-pack"),
+    (BASE.replace('"src"', '"ext::sh -c touch% X"'), "uses a git transport that runs commands"),
+    (BASE + 'subdir = "../.."\n', "[project] subdir = '../..' must be a relative path"),
+    (BASE + 'subdir = "/etc"\n', "[project] subdir = '/etc' must be a relative path"),
+    (BASE + '[[library]]\nname = "../../x"\nversion = "1"\nsystem = "make"\npath = "a"\n', "name = '../../x' must be"),
+    (BASE + '[[library]]\nname = "a/b"\nversion = "1"\nsystem = "make"\npath = "a"\n', "name = 'a/b' must be"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\nsubdir = "../x"\n', "subdir = '../x'"),
+    (BASE + '[ci]\nschedule = "every day"\n', "[ci] schedule = 'every day' is not a cron expression"),
+    (BASE + '[ci]\nschedule = "0 3 * * * *"\n', "is not a cron expression of five fields"),
+    (BASE + '[ci]\nschedule = "61 3 * * *"\n', "is not a cron expression"),
+    (BASE + '[ci]\nsecrets = ["X }}\\n  run: evil"]\n', "[ci] secrets: 'X }}\\n  run: evil' must be letters"),
+    (BASE + '[ci]\nsecrets = ["GITHUB_TOKEN"]\n', "cannot start with GITHUB_"),
+    (BASE + '[ci]\npypi-token-secret = "${{ github.token }}"\n', "[ci] pypi-token-secret:"),
+    (BASE + '[ci]\nmanylinux = "manylinux_9_99"\n', "no pinned image quay.io/pypa/manylinux_9_99_x86_64"),
+    (BASE + '[ci]\nplatforms = []\n', "[ci] platforms is empty"),
+    (BASE.replace('"pytally"', '"x ${{ secrets.PYPI_API_TOKEN }}"'), "[project] name = 'x ${{"),
+    (BASE.replace('"pytally"', '"-x"'), "is not a project name"),
+    (BASE.replace('"pytally"', '"x/y"'), "is not a project name"),
+    (BASE + "x = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CONFIGS)
 def test_bad_config(tmp_path, text, message):
     with pytest.raises(ConfigError, match=None) as info:
         _load(tmp_path, text)

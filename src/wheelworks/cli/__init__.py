@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Sequence
+from typing import NoReturn
 
 from wheelworks import masking, secrets
 from wheelworks.cli import building, inspecting, publishing, repository
@@ -48,8 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="wheelworks", description="Build, repair and test binary wheels.")
+    root = _Parser(prog="wheelworks", description="Build, repair and test binary wheels.")
     root.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
     commands = root.add_subparsers(dest="command", required=True)
     for group in GROUPS:

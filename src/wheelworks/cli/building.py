@@ -17,7 +17,7 @@ from wheelworks.records import BuildRecord, Records
 from wheelworks.run import tail
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("build", help="build, repair and test wheels for the selected Pythons")
     add_building(p)
     p.add_argument("--only", metavar="SELECTOR", help="build only targets matching these globs, e.g. 'cp312-*'")

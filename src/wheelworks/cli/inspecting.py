@@ -14,7 +14,7 @@ from wheelworks.records import Records
 from wheelworks.report import write_report
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("cache", help="show or clear the cache")
     p.add_argument("action", choices=["list", "clear"])
     p.add_argument("kinds", nargs="*", metavar="KIND", help="folders to clear (default: all)")

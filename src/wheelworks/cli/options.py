@@ -50,7 +50,7 @@ def load_config(args: argparse.Namespace, env: Mapping[str, str]) -> config_mod.
 
 def builds_dir(args: argparse.Namespace) -> Path:
     if args.builds_dir:
-        return args.builds_dir.resolve()
+        return Path(args.builds_dir).resolve()
     try:
         return config_path(args).resolve().parent / "builds"
     except WheelworksError:  # no config here: the records of this folder

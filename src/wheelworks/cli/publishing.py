@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks import config as config_mod
-from wheelworks.cli.options import add_config, builds_dir, load_config
+from wheelworks.cache import Cache
+from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, cache_dir, load_config
 from wheelworks.containers import open_container, open_store
 from wheelworks.containers.client import ContainerIndex, open_index
 from wheelworks.publish import Published, delivery_from, publish_build
@@ -15,7 +17,7 @@ from wheelworks.release import PLATFORMS, ReleaseResult, UploadTarget, config_ga
 from wheelworks.serve import check_root, make_server
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("publish", help="upload a build's wheels to a container and update its index")
     add_config(p)
     p.add_argument("source", nargs="?", metavar="WHEELHOUSE|BUILD_ID",
@@ -35,6 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser("release", help="fetch a version's wheels from a container, verify, sign and upload them")
     p.add_argument("--config", type=Path, help="for the default container, 'release' (default: ./wheelworks.toml)")
+    add_cache_dir(p)
     p.add_argument("-u", "--url", help="a container's URL, index page or file listing (default: the release container)")
     p.add_argument("-w", "--wheelhouse", type=Path, default=Path("wheelhouse"), help="download folder (default: wheelhouse)")
     p.add_argument("-t", "--type", choices=PLATFORMS, default="all", help="platform of the wheels (default: all)")
@@ -104,7 +107,10 @@ def _release(args: argparse.Namespace, env: Mapping[str, str]) -> None:
     else:
         assert config is not None  # required without --url
         index = ContainerIndex(open_container(config_mod.named_container(config, "release"), config.root, env))
-    expected, tag_commit = config_gate(config, args.version, env) if config else (None, None)
+    expected, tag_commit = None, None
+    if config is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            expected, tag_commit = config_gate(config, args.version, Cache(cache_dir(args, env)), Path(tmp) / "git.log", env)
     target = UploadTarget.from_env(env, repository=args.repository, repository_url=args.repository_url,
                                    verbose=args.verbose)
     result = release(index, args.name, args.version, args.wheelhouse.resolve(), target, platform=args.type,

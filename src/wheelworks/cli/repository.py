@@ -10,18 +10,19 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks import atomic, ci, runner_install, secrets
-from wheelworks.cache import Cache, default_root
-from wheelworks.cli.options import load_config
+from wheelworks.cache import Cache
+from wheelworks.cli.options import add_cache_dir, cache_dir, load_config
 from wheelworks.errors import UsageError
-from wheelworks.pipeline import build_matrix
+from wheelworks.targets import build_matrix
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("ci", help="generate a CI workflow that runs wheelworks")
     p.add_argument("service", choices=["github"])
     p.add_argument("--config", type=Path, help="wheelworks.toml (default: ./wheelworks.toml)")
     p.add_argument("--output", type=Path, help="default: .github/workflows/wheels.yml (release.yml with --release)")
     p.add_argument("--release", action="store_true", help="the manual workflow that uploads a release to PyPI")
+    add_cache_dir(p)
     p.set_defaults(func=_ci)
 
     p = commands.add_parser("secret", help="encrypted secrets for wheelworks.toml")
@@ -42,11 +43,12 @@ def _ci(args: argparse.Namespace, env: Mapping[str, str]) -> None:
     root = Path.cwd()  # the wheels repository: workflows run from its root
     with tempfile.TemporaryDirectory() as tmp:
         runner_install.prepare(config.ci.install, root, env, Path(tmp) / "pin.log", runner_install.extras_for(config))
-    print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
-    if args.release:
-        text = ci.release_workflow(config, root)
-    else:
-        text = ci.wheels_workflow(config, root, build_matrix(config, Cache(default_root(env)), env))
+        print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
+        if args.release:
+            text = ci.release_workflow(config, root)
+        else:
+            versions = build_matrix(config, Cache(cache_dir(args, env)), Path(tmp) / "source.log", env)
+            text = ci.wheels_workflow(config, root, versions)
     output = args.output or root / ".github" / "workflows" / ("release.yml" if args.release else "wheels.yml")
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(output, text)
@@ -65,7 +67,11 @@ def _secret_keygen(args: argparse.Namespace, env: Mapping[str, str]) -> None:
 
 def _secret_encrypt(args: argparse.Namespace, env: Mapping[str, str]) -> None:
     public = secrets.read_public_key(args.public_key)
-    value = sys.stdin.read().rstrip("\n")
+    try:
+        value = sys.stdin.buffer.read().decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"standard input is not UTF-8 text (byte {exc.start})",
+                         "secrets are text; base64-encode binary values first") from None
     if not value:
         raise UsageError("no value on standard input", f"echo VALUE | wheelworks secret encrypt {args.name}")
     print(secrets.encrypt(public, args.name, value))

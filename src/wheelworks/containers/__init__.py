@@ -2,7 +2,7 @@
 
 A backend stores opaque objects by key; everything about wheels and indexes lives in
 ``wheelworks.publish`` and ``containers.index``, so a new store (Swift, GCS…) is one
-module with the four methods of ``Store``, registered by URL scheme in ``BACKENDS``.
+module with the seven methods of ``Store``, registered by URL scheme in ``BACKENDS``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 
 from wheelworks.config import ContainerConfig
 from wheelworks.errors import ContainerError
+from wheelworks.paths import is_url
 from wheelworks.secrets import reveal
-
 
 # The layout of a container, for every module that reads or writes one.
 FILES = "files/"  # files/<sha256[:16]>/<wheel>: bytes, content-addressed, never overwritten
@@ -88,7 +88,7 @@ BACKENDS: dict[str, Callable[[str, str | None, Path | None, Mapping[str, str]], 
 def open_store(url: str, *, endpoint: str | None = None, base: Path | None = None,
                env: Mapping[str, str] | None = None) -> Store:
     """The backend for ``url``: a path or file:// URL (relative to ``base``), or s3://bucket/prefix."""
-    scheme = urlparse(url).scheme if "://" in url else ""
+    scheme = urlparse(url).scheme if is_url(url) else ""
     if scheme not in BACKENDS:
         raise ContainerError(
             f"container url {url!r}: unsupported scheme '{scheme}'",

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urljoin, urlparse
 
 from mousebender import simple
@@ -27,8 +27,10 @@ from wheelworks.containers.index import JSON_TYPE
 from wheelworks.containers.state import decode_claim
 from wheelworks.downloads import url_chunks
 from wheelworks.errors import ReleaseError
+from wheelworks.paths import is_url
 
 _ACCEPT = f"{JSON_TYPE}, text/html;q=0.5"
+PAGE_CAP = 64 << 20  # bytes of an index page read; pip's own project pages are far smaller
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Index(Protocol):
     def chunks(self, file: RemoteFile) -> Iterator[bytes]:
         """The file's bytes, streamed; ReleaseError if they cannot be read."""
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """The build records stored beside the files (a container's), else none."""
 
 
@@ -74,7 +76,7 @@ class ContainerIndex:
     def chunks(self, file: RemoteFile) -> Iterator[bytes]:
         return self.store.stream(file.location)
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         out = []
         for key in sorted(self.store.list(RECORDS)):
             data = self.store.get(key) if key.endswith("/record.json") else None
@@ -110,22 +112,24 @@ class PageIndex:
             except (ValueError, TypeError) as exc:
                 raise ReleaseError(f"index {page}: not a PEP 691 or 503 page ({exc})") from None
             root = container_root(page)
-            files = []
-            for entry in details.get("files", []):
-                filename, href = entry.get("filename"), entry.get("url")
-                if not isinstance(filename, str) or not isinstance(href, str):
-                    raise ReleaseError(f"index {page}: a file entry without filename and url")
-                if not filename.endswith(".whl"):
-                    continue  # a listing's other links ("../", sdists) are never fetched
-                _check_name(filename, page)
-                sha256 = (entry.get("hashes") or {}).get("sha256")
-                location = inside(page, href, root) if self.contained else urljoin(page, href)
-                files.append(RemoteFile(filename, location,
-                                        sha256.lower() if isinstance(sha256, str) else None, entry.get("size")))
-            return files
+            return [f for entry in _entries(details, page) if (f := self._file(entry, page, root))]
         if self.optional:
             return []
         raise ReleaseError(f"cannot read index {url}: not found")
+
+    def _file(self, entry: Mapping[str, Any], page: str, root: str) -> RemoteFile | None:
+        """One file entry of a page (PEP 691's shape; mousebender gives HTML pages the same)."""
+        filename, href, hashes, size = entry.get("filename"), entry.get("url"), entry.get("hashes"), entry.get("size")
+        if not isinstance(filename, str) or not isinstance(href, str):
+            raise ReleaseError(f"index {page}: a file entry without filename and url")
+        if not filename.endswith(".whl"):
+            return None  # a listing's other links ("../", sdists) are never fetched
+        _check_name(filename, page)
+        if not isinstance(hashes, (dict, type(None))) or not isinstance(size, (int, type(None))) or isinstance(size, bool):
+            raise ReleaseError(f"index {page}: {filename}: 'hashes' must be a table and 'size' a number (PEP 691)")
+        sha256 = (hashes or {}).get("sha256")
+        location = inside(page, href, root) if self.contained else urljoin(page, href)
+        return RemoteFile(filename, location, sha256.lower() if isinstance(sha256, str) else None, size)
 
     def chunks(self, file: RemoteFile) -> Iterator[bytes]:
         try:
@@ -133,7 +137,7 @@ class PageIndex:
         except OSError as exc:
             raise ReleaseError(str(exc)) from None
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         """The build records a served container lists in builds/index.json."""
         root = container_root(self.where)
         listing = _read(urljoin(root, f"{RECORDS}index.json"))
@@ -148,7 +152,12 @@ class PageIndex:
 
 def open_index(location: str, env: Mapping[str, str]) -> Index:
     """What ``-u`` names: a container (folder, file:// folder or s3://), or a page's URL."""
-    scheme = urlparse(location).scheme if "://" in location else ""
+    try:
+        parsed = urlparse(location)
+        parsed.port  # noqa: B018 - parsing the port is what checks it
+    except ValueError as exc:
+        raise ReleaseError(f"-u {location!r}: not a valid URL ({exc})") from None
+    scheme = parsed.scheme if is_url(location) else ""
     if scheme == "s3":
         return ContainerIndex(open_store(location, env=env))
     if scheme in ("", "file"):
@@ -164,16 +173,28 @@ def _read(url: str) -> tuple[bytes, str] | None:
     request = urllib.request.Request(url, headers={"Accept": _ACCEPT})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.read(), response.headers.get("Content-Type", "") or _guess_type(url)
+            body = response.read(PAGE_CAP + 1)  # bounded: a page is read whole, then parsed
+            content_type = response.headers.get("Content-Type", "") or _guess_type(url)
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None
-        raise ReleaseError(f"cannot read index {url}: HTTP {exc.code} {exc.reason}") from None
+        first = str(exc.reason).splitlines()[0] if exc.reason else ""  # a redirect loop's reason is three lines
+        raise ReleaseError(f"cannot read index {url}: HTTP {exc.code} {first}".rstrip()) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
+        reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         if isinstance(reason, (FileNotFoundError, IsADirectoryError)) or isinstance(exc, FileNotFoundError):
             return None
         raise ReleaseError(f"cannot read index {url}: {reason}") from None
+    if len(body) > PAGE_CAP:
+        raise ReleaseError(f"index {url}: the page is over {PAGE_CAP >> 20} MiB", "no index page of one project is")
+    return body, content_type
+
+
+def _entries(details: Any, page: str) -> list[Mapping[str, Any]]:
+    files = details.get("files") if isinstance(details, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        raise ReleaseError(f"index {page}: not a PEP 691 project page ('files' must be a list of tables)")
+    return files
 
 
 def _guess_type(url: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator, Mapping
-from typing import BinaryIO
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 from wheelworks.containers import FILES
@@ -61,20 +61,28 @@ class S3Store:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
         self.endpoint = endpoint or env.get("AWS_ENDPOINT_URL") or None
-        session = boto3.session.Session(
-            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
-            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
-            aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
-            profile_name=env.get("AWS_PROFILE") or None,
-        )
-        self.client = session.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-            # Self-hosted stores rarely have a DNS name per bucket.
-            config=Config(s3={"addressing_style": "path"} if self.endpoint else {}, retries={"max_attempts": 3},
-                          connect_timeout=10, read_timeout=60),
-        )
+        from botocore.exceptions import BotoCoreError
+
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        try:
+            session = boto3.session.Session(
+                aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+                aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+                aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
+                profile_name=env.get("AWS_PROFILE") or None,
+            )
+            self.client = session.client(
+                "s3",
+                endpoint_url=self.endpoint,
+                region_name=region,
+                # Self-hosted stores rarely have a DNS name per bucket.
+                config=Config(s3={"addressing_style": "path"} if self.endpoint else {}, retries={"max_attempts": 3},
+                              connect_timeout=10, read_timeout=60),
+            )
+        except (BotoCoreError, ValueError) as exc:  # an unknown profile, a bad endpoint URL or region
+            settings = f"endpoint {self.endpoint!r}, region {region!r}, AWS_PROFILE {env.get('AWS_PROFILE') or '-'}"
+            raise ContainerError(f"container {self.url}: {exc} ({settings})",
+                                 "check the container's endpoint and the AWS_* settings") from None
 
     @classmethod
     def from_url(cls, url: str, endpoint: str | None, env: Mapping[str, str]) -> S3Store:
@@ -95,7 +103,8 @@ class S3Store:
     def get(self, key: str) -> bytes | None:
         with self._errors(f"read {key}"):
             try:
-                return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+                body: bytes = self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+                return body
             except self.client.exceptions.NoSuchKey:
                 return None
 
@@ -107,12 +116,13 @@ class S3Store:
         head = self._head(key)
         return None if head is None else head["LastModified"].timestamp()
 
-    def _head(self, key: str) -> dict | None:
+    def _head(self, key: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
         with self._errors(f"read {key}"):
             try:
-                return self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+                head: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+                return head
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                     return None

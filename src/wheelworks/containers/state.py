@@ -18,7 +18,14 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from wheelworks.containers import CLAIMS, COMPLETE, FILES, META, RECORDS, SCRATCH, SIMPLE, Store, claim_key, file_key
 from wheelworks.containers.index import (
-    HTML_TYPE, JSON_TYPE, IndexedFile, listing_html, project_html, project_json, root_html, root_json,
+    HTML_TYPE,
+    JSON_TYPE,
+    IndexedFile,
+    listing_html,
+    project_html,
+    project_json,
+    root_html,
+    root_json,
 )
 from wheelworks.errors import ContainerError
 from wheelworks.hashes import digest
