@@ -85,14 +85,30 @@ def build_all(recipes: Sequence[LibraryRecipe], how: LibraryBuild) -> Prefix:
     cache = how.cache
     toolchain = _toolchain_id(how.platform, how.env, how.logs / "toolchain.log")
     built: dict[str, BuiltLibrary] = {}
+    by_name = {recipe.name: recipe for recipe in recipes}
     for recipe in recipes:
-        deps = [built[name] for name in recipe.depends]
+        deps = [built[name] for name in below(recipe, by_name)]
         built[recipe.name] = _build_one(recipe, deps, how, toolchain)
     libraries = tuple(built.values())
     key = digest([lib.key for lib in libraries])
     merged = cache.path("prefixes", key[:16])
     cache.ensure(merged, lambda dest: _merge([lib.prefix for lib in libraries], dest))
     return Prefix(merged, libraries)
+
+
+def below(recipe: LibraryRecipe, by_name: Mapping[str, LibraryRecipe]) -> list[str]:
+    """Every library ``recipe`` depends on, directly or through another, dependencies first:
+    freetype's libpng brings zlib too, so its configure finds the recipe's zlib, not the host's."""
+    found: list[str] = []
+
+    def visit(name: str) -> None:
+        for dep in by_name[name].depends:
+            if dep not in found:
+                visit(dep)
+                found.append(dep)
+
+    visit(recipe.name)
+    return found
 
 
 def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -> str:
@@ -107,6 +123,7 @@ def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -
             "source": source,
             "args": list(recipe.args),
             "script": recipe.script,
+            "env": dict(sorted(recipe.env.items())),
             "depends": list(dep_keys),
             "toolchain": toolchain,
         }
@@ -134,8 +151,10 @@ def commands(recipe: LibraryRecipe, src: Path, build: Path, prefix: Path, jobs: 
         return [*bootstrap, ["./configure", f"--prefix={prefix}", *args], ["make", f"-j{j}"], ["make", "install"]]
     if recipe.system == "cmake":
         return [
-            ["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_INSTALL_PREFIX={prefix}",
-             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_INSTALL_LIBDIR=lib", *args],
+            # Typed: an untyped LIBDIR meets a project's own GNUInstallDirs as a path relative to
+            # the build tree, and the library is installed there instead of into the prefix.
+            ["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_INSTALL_PREFIX:PATH={prefix}",
+             "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_INSTALL_LIBDIR:PATH=lib", *args],
             ["cmake", "--build", str(build), "--parallel", j],
             ["cmake", "--install", str(build)],
         ]
@@ -176,6 +195,7 @@ def _build_into(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: Librar
         env = search_environment([d.prefix for d in deps], how.env, how.platform.os)
         env = prepend_path(env, "PATH", build_tools(recipe, how, log))
         env.update(PREFIX=str(prefix), JOBS=str(recipe.jobs or how.jobs))
+        env.update({k: v.replace("{prefix}", str(prefix)) for k, v in recipe.env.items()})
         plan = commands(recipe, src, Path(tmp) / "build", prefix, how.jobs)
         if plan and plan[0] == ["autoreconf", "-fi"] and shutil.which("autoreconf", path=env.get("PATH")) is None:
             raise LibraryError(f"library '{recipe.name}': no configure script, and autoreconf is not installed",
@@ -187,6 +207,20 @@ def _build_into(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: Librar
             raise LibraryError(
                 f"library '{recipe.name}' failed to build: {exc.message}", f"see {log}"
             ) from None
+        if not _libraries_in(prefix):
+            strays = sorted(str(p) for p in _libraries_in(Path(tmp)))
+            where = f"; the build left {', '.join(strays[:3])}" if strays else ""
+            raise LibraryError(f"library '{recipe.name}' installed no library into its prefix {prefix}{where}",
+                               "have it install into the prefix: args such as -DCMAKE_INSTALL_LIBDIR:PATH=lib (CMake) "
+                               f"or --libdir={{prefix}}/lib (configure); see {log}")
+
+
+# What a library install leaves: shared objects (with versions), static archives, import libraries.
+_LIBRARY_FILES = ("*.so", "*.so.*", "*.a", "*.dylib", "*.lib", "*.dll")
+
+
+def _libraries_in(root: Path) -> list[Path]:
+    return [p for pattern in _LIBRARY_FILES for p in root.rglob(pattern) if p.is_file()]
 
 
 def build_tools(recipe: LibraryRecipe, how: LibraryBuild, log: Path) -> list[Path]:
@@ -259,11 +293,21 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
+# Variables that change what a compiler or linker makes of the same source.
+TOOLCHAIN_VARIABLES = ("CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "AR", "RANLIB",
+                       "MACOSX_DEPLOYMENT_TARGET", "ARCHFLAGS")
+
+
 def _toolchain_id(platform: Platform, env: Mapping[str, str], log: Path) -> str:
-    """The platform and C compiler: a library built by another compiler is another build."""
-    compiler = env.get("CC", "cc")
-    try:
-        version = run([compiler, "--version"], log=log, env=env, capture=True).splitlines()[:1]
-    except CommandError:
-        version = []
-    return json.dumps([platform.tag, platform.libc, compiler, *version])
+    """The platform, the compilers (their real paths and whole --version) and the variables
+    that steer them: a library built another way is another build."""
+    compilers = []
+    for compiler in (env.get("CC", "cc"), env.get("CXX", "c++")):
+        found = shutil.which(compiler.split()[0], path=env.get("PATH")) if compiler else None
+        try:
+            version = run([*compiler.split(), "--version"], log=log, env=env, capture=True)
+        except CommandError:
+            version = ""
+        compilers.append([compiler, str(Path(found).resolve()) if found else None, version])
+    steering = {var: env[var] for var in TOOLCHAIN_VARIABLES if env.get(var)}
+    return json.dumps([platform.tag, platform.libc, compilers, steering])

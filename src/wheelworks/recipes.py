@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class LibraryRecipe:
     depends: tuple[str, ...] = ()
     subdir: str = ""  # where the build files are inside the source (lz4's contrib/meson, say)
     jobs: int | None = None  # parallel compile jobs; None: the build's -j
+    env: Mapping[str, str] = field(default_factory=dict)  # the build's own variables (CFLAGS, say), in its key
 
 
 def recipes(tables: Sequence[Mapping[str, Any]], base: Path, where: str) -> tuple[LibraryRecipe, ...]:
@@ -66,6 +67,7 @@ def _recipe(table: Mapping[str, Any], index: int, base: Path, where: str) -> Lib
         depends=strs(table.get("depends")),
         subdir=table.get("subdir", "").strip("/"),
         jobs=table.get("jobs"),
+        env=dict(table.get("env", {})),
     )
 
 

@@ -1,20 +1,24 @@
-"""Proof that a wheel carries its own copies of the recipe libraries it loads.
+"""Proof that a wheel carries its own copies of the recipe libraries it needs.
 
 After a target's test, its extension modules are imported in the test venv and the
-process's memory map (/proc/self/maps) lists every shared object it loaded. Each one that
-is a recipe library (libtally.so.1, or auditwheel's libtally-1a2b3c4d.so.1.2.3) must come
-from the installed wheel's ``<package>.libs`` folder: a copy elsewhere on the machine
-(/usr/lib, an RPATH into the build prefix) fails the target, naming the library, even
-though the import worked.
+process's memory map (/proc/self/maps) lists every shared object it loaded. What the wheel
+needs is the closure of the DT_NEEDED entries of its own ELF files (extension modules and
+vendored libraries), each resolved to the loaded object whose SONAME it names, as the
+dynamic loader did. A recipe library in that closure (libtally.so.1, or auditwheel's
+libtally-1a2b3c4d.so.1.2.3) must resolve into the installed wheel's ``<package>.libs``: a
+copy elsewhere (/usr/lib, an RPATH into the build prefix) fails the target, naming the
+wheel's file that needs it, though the import worked. Libraries the interpreter or other
+packages load (tkinter's Tk loading the host's libfreetype) are not the wheel's business.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from wheelworks.errors import CommandError, StepError
 from wheelworks.run import run
@@ -22,11 +26,13 @@ from wheelworks.run import run
 _PROBE = """
 import importlib, importlib.metadata, json, sys
 dist = importlib.metadata.distribution(sys.argv[1])
-modules = []
+modules, files = [], []
 for file in dist.files or []:
     path = file.as_posix()
-    if path.endswith(".so") and ".libs/" not in path and not path.startswith(".."):
-        modules.append(path.rsplit(".so", 1)[0].split(".", 1)[0].replace("/", "."))
+    if ".so" in path.rsplit("/", 1)[-1] and not path.startswith(".."):
+        files.append(str(dist.locate_file(file)))
+        if path.endswith(".so") and ".libs/" not in path:
+            modules.append(path.rsplit(".so", 1)[0].split(".", 1)[0].replace("/", "."))
 for module in modules:
     importlib.import_module(module)
 loaded = set()
@@ -35,14 +41,26 @@ with open("/proc/self/maps") as maps:
         fields = line.split(None, 5)
         if len(fields) == 6 and ".so" in fields[5]:
             loaded.add(fields[5].strip())
-print(json.dumps({"modules": modules, "loaded": sorted(loaded), "site": str(dist.locate_file(""))}))
+print(json.dumps({"modules": modules, "files": sorted(files), "loaded": sorted(loaded),
+                  "site": str(dist.locate_file(""))}))
 """
+
+Dynamic = Callable[[str], tuple[str | None, list[str]]]  # a path -> (its SONAME, its DT_NEEDED)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One DT_NEEDED entry of a file in the wheel's closure, and what the loader chose."""
+
+    file: str  # the ELF file that needs it
+    name: str  # the name it asks for
+    resolved: str | None  # the loaded object of that SONAME; None if none was loaded
 
 
 @dataclass(frozen=True)
 class Vendoring:
     modules: tuple[str, ...]  # the extension modules imported
-    vendored: tuple[str, ...]  # recipe libraries loaded from the wheel's .libs (anything else fails the check)
+    vendored: tuple[str, ...]  # recipe libraries the wheel needs, resolved inside it (anything else fails the check)
 
 
 def library_stems(prefixes: Iterable[Path]) -> set[str]:
@@ -55,34 +73,86 @@ def library_stems(prefixes: Iterable[Path]) -> set[str]:
     return stems
 
 
-def classify(loaded: Sequence[str], site: str, stems: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(vendored, foreign) among the ``loaded`` paths that are recipe libraries."""
+def needs(wheel_files: Sequence[str], loaded: Sequence[str], dynamic: Dynamic) -> list[Need]:
+    """The closure of what the wheel's own ELF files need, resolved against what was loaded;
+    it is followed through the wheel's files only (a host library's needs are the host's)."""
+    by_soname: dict[str, str] = {}
+    for path in loaded:
+        soname = dynamic(path)[0] or PurePosixPath(path).name
+        by_soname.setdefault(soname, path)
+    own = set(wheel_files)
+    found, queue, seen = [], list(wheel_files), set(wheel_files)
+    while queue:
+        file = queue.pop(0)
+        for name in dynamic(file)[1]:
+            resolved = by_soname.get(name)
+            found.append(Need(file, name, resolved))
+            if resolved in own and resolved not in seen:
+                seen.add(resolved)
+                queue.append(resolved)
+    return found
+
+
+def judge(found: Sequence[Need], site: str, stems: Iterable[str]) -> tuple[list[str], list[Need]]:
+    """(vendored paths, foreign needs): the needs of recipe libraries, by where they resolved."""
     pattern = re.compile("^(" + "|".join(re.escape(s) for s in sorted(stems)) + r")(-[0-9a-f]{8})?\.so") if stems else None
     vendored: list[str] = []
-    foreign: list[str] = []
-    for path in loaded:
-        name = PurePosixPath(path).name
-        if pattern is None or not pattern.match(name):
+    foreign: list[Need] = []
+    for need in found:
+        if pattern is None or not pattern.match(need.name) or need.resolved is None:
             continue
-        inside = path.startswith(site.rstrip("/") + "/") and PurePosixPath(path).parent.name.endswith(".libs")
-        (vendored if inside else foreign).append(path)
+        inside = need.resolved.startswith(site.rstrip("/") + "/") and PurePosixPath(need.resolved).parent.name.endswith(".libs")
+        if not inside:
+            foreign.append(need)
+        elif need.resolved not in vendored:
+            vendored.append(need.resolved)
     return vendored, foreign
+
+
+def elf_dynamic(path: str) -> tuple[str | None, list[str]]:
+    """An ELF file's SONAME and DT_NEEDED entries; (None, []) for anything else."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        with open(path, "rb") as stream:
+            soname, needed = None, []
+            for section in ELFFile(stream).iter_sections():
+                if isinstance(section, DynamicSection):
+                    for tag in section.iter_tags():
+                        named: Any = tag  # pyelftools sets .needed and .soname per tag kind
+                        if tag.entry.d_tag == "DT_NEEDED":
+                            needed.append(str(named.needed))
+                        elif tag.entry.d_tag == "DT_SONAME":
+                            soname = str(named.soname)
+            return soname, needed
+    except (OSError, ELFError):
+        return None, []
 
 
 def check(python: Path, distribution: str, stems: Iterable[str], log: Path) -> Vendoring:
     """Import ``distribution``'s extension modules with ``python`` (the test venv's) and
-    fail if a recipe library came from outside the wheel."""
+    fail if a recipe library the wheel needs came from outside it."""
     try:
         report = json.loads(run([python, "-c", _PROBE, distribution], log=log, capture=True).splitlines()[-1])
     except (CommandError, ValueError, IndexError) as exc:
         raise StepError(f"cannot tell where {distribution}'s libraries load from: {exc}") from None
-    vendored, foreign = classify(report["loaded"], report["site"], stems)
+    site = report["site"]
+    vendored, foreign = judge(needs(report["files"], report["loaded"], elf_dynamic), site, stems)
     with log.open("a", encoding="utf-8") as stream:
         for path in vendored:
             stream.write(f"vendored: {path}\n")
-        for path in foreign:
-            stream.write(f"NOT VENDORED: {path} was loaded from outside the wheel\n")
+        for need in foreign:
+            stream.write(f"NOT VENDORED: {_short(need.file, site)} needs {need.name}, "
+                         f"which resolved to {need.resolved}, outside the wheel\n")
     if foreign:
-        raise StepError(f"{distribution} loads {', '.join(foreign)} from outside the wheel",
-                        "the wheel does not carry its own copy; see the repair log")
+        need = foreign[0]
+        raise StepError(f"{_short(need.file, site)} of {distribution} needs {need.name}, which resolved to "
+                        f"{need.resolved}, outside the wheel",
+                        "the repair did not vendor it (repair-exclude, or an RPATH); see this test log")
     return Vendoring(tuple(report["modules"]), tuple(vendored))
+
+
+def _short(path: str, site: str) -> str:
+    return path.removeprefix(site.rstrip("/") + "/")

@@ -12,6 +12,7 @@ import pytest
 from tests.fixtures import FIXTURES
 from wheelworks import libraries, platforms
 from wheelworks.cache import Cache
+from wheelworks.errors import LibraryError
 from wheelworks.recipes import LibraryRecipe
 
 pytestmark = pytest.mark.slow
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.slow
 TALLY = LibraryRecipe(name="libtally", version="1.2.3", system="cmake", path=FIXTURES / "libtally")
 SCORE = LibraryRecipe(name="libscore", version="0.1", system="make", path=FIXTURES / "libscore", depends=("libtally",))
 NOTES = LibraryRecipe(name="notes", version="1", system="script",
-                      script='mkdir -p "$PREFIX/share" && echo "jobs=$JOBS" > {prefix}/share/notes.txt',
+                      script='mkdir -p "$PREFIX/share" "$PREFIX/lib" && echo "jobs=$JOBS" > {prefix}/share/notes.txt'
+                             ' && ar rcs {prefix}/lib/libnotes.a',
                       path=FIXTURES / "libscore")
 
 
@@ -55,3 +57,51 @@ def test_a_changed_source_folder_is_a_new_build(tmp_path):
     (source / "tally.c").write_text((source / "tally.c").read_text() + "\n/* changed */\n")
     second = libraries.build_all([recipe], _how(cache, tmp_path / "logs"))
     assert not second.libraries[0].cached and second.libraries[0].key != first.libraries[0].key
+
+
+def test_depends_is_transitive(tmp_path):
+    """top depends on libscore only; libscore's libtally must be on top's search paths too."""
+    top = LibraryRecipe(name="top", version="1", system="script", path=FIXTURES / "libscore", depends=("libscore",),
+                        script='case "$CPATH:$LIBRARY_PATH:$PKG_CONFIG_PATH" in *libtally-1.2.3-*) ;; *) exit 3;; esac;'
+                               ' test -f "$(pkg-config --variable=libdir tally)/libtally.so.1"'
+                               ' && mkdir -p {prefix}/lib && ar rcs {prefix}/lib/libtop.a')
+    prefix = libraries.build_all([TALLY, SCORE, top], _how(Cache(tmp_path / "cache"), tmp_path / "logs"))
+    assert (prefix.path / "lib" / "libtop.a").exists()
+
+
+def test_a_recipe_env_is_its_own_and_in_its_key(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    flags = replace(TALLY, env={"CFLAGS": "-O1 -DTALLY_FLAVOUR=1"})
+    first = libraries.build_all([flags], _how(cache, tmp_path / "a"))
+    assert not first.libraries[0].cached and "TALLY_FLAVOUR" not in os.environ.get("CFLAGS", "")
+    assert libraries.build_all([flags], _how(cache, tmp_path / "b")).libraries[0].cached  # unchanged: reused
+    changed = libraries.build_all([replace(flags, env={"CFLAGS": "-O2"})], _how(cache, tmp_path / "c"))
+    assert not changed.libraries[0].cached and changed.libraries[0].key != first.libraries[0].key
+    # The machine's own CFLAGS, or another compiler, is another build too.
+    how = replace(_how(cache, tmp_path / "d"), env={**os.environ, "CFLAGS": "-O0"})
+    assert not libraries.build_all([TALLY], how).libraries[0].cached
+    assert libraries.build_all([TALLY], replace(how, logs=tmp_path / "e")).libraries[0].cached
+
+
+def test_a_recipe_that_installs_no_library_fails_in_one_line(tmp_path):
+    nothing = LibraryRecipe(name="nothing", version="1", system="script", path=FIXTURES / "libscore",
+                            script="make libscore.so CC=cc LDFLAGS= || cc -shared -fPIC -o libscore.so score.c")
+    with pytest.raises(LibraryError) as info:
+        libraries.build_all([TALLY, replace(nothing, depends=("libtally",))], _how(Cache(tmp_path / "cache"), tmp_path / "l"))
+    message = str(info.value)
+    assert "library 'nothing' installed no library into its prefix" in message and "\n" not in message
+    assert "the build left" in message and "libscore.so" in message  # where the build put it
+
+
+def test_a_cmake_project_with_its_own_install_dirs_installs_into_the_prefix(tmp_path):
+    """An old bundled GNUInstallDirs caches LIBDIR as a PATH: an untyped -D value becomes
+    relative to the source tree, and the library would be installed there."""
+    source = tmp_path / "libbundled"
+    subprocess.run(["cp", "-r", str(FIXTURES / "libtally"), str(source)], check=True)
+    cmake = source / "CMakeLists.txt"
+    cmake.write_text(cmake.read_text().replace(
+        "include(GNUInstallDirs)",
+        'set(CMAKE_INSTALL_LIBDIR "lib64" CACHE PATH "object code libraries")\n'
+        'set(CMAKE_INSTALL_INCLUDEDIR "include" CACHE PATH "C header files")'))
+    prefix = libraries.build_all([replace(TALLY, path=source)], _how(Cache(tmp_path / "cache"), tmp_path / "logs"))
+    assert (prefix.libraries[0].prefix / "lib" / "libtally.so.1").exists()

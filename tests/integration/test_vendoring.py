@@ -24,7 +24,44 @@ def test_a_library_left_out_of_the_wheel_fails_even_when_the_import_works(make_c
     (target,) = record.targets
     test = target.steps[-1]
     assert test.name == "test" and test.status == "failed"
-    assert "loads " in test.error and "libtally.so.1.2.3 from outside the wheel" in test.error
+    assert "pytally/_tally" in test.error and "needs libtally.so.1, which resolved to" in test.error
+    assert "outside the wheel" in test.error and "/prefixes/" in test.error
     log = (store.folder(record.id) / test.log).read_text()
     assert "NOT VENDORED:" in log and "/prefixes/" in log  # the import itself worked, through the RPATH
     assert not list((config.parent / "wheelhouse").glob("*.whl"))  # only tested wheels are delivered
+
+
+def test_a_host_library_another_import_loads_is_not_the_wheel_s(make_config, pythons, libtally_tarball, tmp_path,
+                                                              monkeypatch):
+    """As tkinter's Tk loads the host's libfreetype: the module dlopens a host copy of a
+    recipe library at import. The wheel itself needs only its own copy, so the check passes."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    from tests.fixtures import FIXTURES, git_repo
+
+    source = tmp_path / "pytally-src"
+    shutil.copytree(FIXTURES / "pytally", source)
+    init = source / "src" / "pytally" / "__init__.py"
+    init.write_text("import ctypes, os\nctypes.CDLL(os.environ['HOST_LIBTALLY'])  # like tkinter's Tk\n"
+                    + init.read_text())
+    repo = git_repo(source, tmp_path / "pytally")
+    host = tmp_path / "host"  # libtally built on its own, as a distribution's package would be
+    with tarfile.open(libtally_tarball[0]) as archive:
+        archive.extractall(tmp_path / "host-src", filter="data")
+    (src,) = (tmp_path / "host-src").iterdir()
+    subprocess.run(["cmake", "-S", str(src), "-B", str(tmp_path / "host-build"), f"-DCMAKE_INSTALL_PREFIX={host}"],
+                   check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(tmp_path / "host-build"), "--target", "install"], check=True,
+                   capture_output=True)
+    (host_lib,) = (host / "lib").glob("libtally.so.1") or (host / "lib64").glob("libtally.so.1")
+    monkeypatch.setenv("HOST_LIBTALLY", str(host_lib))
+    config = make_config(project=f'[project]\nname = "pytally"\nrepo = "{repo}"\n',
+                         build=f"[build]\npython = {pythons[-1:]!r}\n")
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(tmp_path / "cache")]) == 0
+    record = Records(config.parent / "builds").load("latest")
+    (target,) = record.targets
+    assert target.status == "ok" and len(target.vendored) == 1 and ".libs/libtally-" in target.vendored[0]
+    log = (Records(config.parent / "builds").folder(record.id) / target.steps[-1].log).read_text()
+    assert "NOT VENDORED" not in log  # the host's copy was loaded, and rightly not judged

@@ -98,6 +98,8 @@ BAD_CONFIGS = [  # (wheelworks.toml, what its one-line error says); tests/integr
     (BASE.replace('"pytally"', '"x ${{ secrets.PYPI_API_TOKEN }}"'), "[project] name = 'x ${{"),
     (BASE.replace('"pytally"', '"-x"'), "is not a project name"),
     (BASE.replace('"pytally"', '"x/y"'), "is not a project name"),
+    (BASE + '[[library]]\nname = "a"\nversion = "1"\nsystem = "make"\npath = "a"\nenv = ["CFLAGS=-O2"]\n',
+     "'env' must be a table of strings"),
     (BASE + "x = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
 ]
 
@@ -129,3 +131,9 @@ def test_select_targets(tmp_path):
 def test_a_build_commit_from_the_environment_is_checked_and_named(tmp_path, var):
     with pytest.raises(ConfigError, match=f"^{var} = '-c' starts with '-'"):
         _load(tmp_path, BASE, {var: "-c"})
+
+
+def test_a_recipe_has_an_environment_of_its_own(tmp_path):
+    config = _load(tmp_path, BASE + '[[library]]\nname = "z"\nversion = "1"\nsystem = "make"\npath = "z"\n'
+                             'env = { CFLAGS = "-O2 -fPIC" }\n')
+    assert config.libraries[0].env == {"CFLAGS": "-O2 -fPIC"}

@@ -26,7 +26,7 @@ def _recipe(system: str, **kw) -> LibraryRecipe:
 def test_cmake_commands_install_into_the_prefix():
     cmds = commands(_recipe("cmake", args=("-DX=ON", "-DP={prefix}/x")), SRC, BUILD, PREFIX, 3)
     assert cmds[0][:4] == ["cmake", "-S", "/s", "-B"]
-    assert "-DCMAKE_INSTALL_PREFIX=/p" in cmds[0] and cmds[0][-2:] == ["-DX=ON", "-DP=/p/x"]
+    assert "-DCMAKE_INSTALL_PREFIX:PATH=/p" in cmds[0] and cmds[0][-2:] == ["-DX=ON", "-DP=/p/x"]
     assert cmds[1:] == [["cmake", "--build", "/b", "--parallel", "3"], ["cmake", "--install", "/b"]]
 
 
@@ -163,22 +163,31 @@ def test_signatures_go_only_to_indexes_that_take_them():
     assert simple_index("http://127.0.0.1:8080") == "http://127.0.0.1:8080/simple/"
 
 
-def test_vendoring_tells_the_wheel_s_copy_from_the_host_s(tmp_path):
-    from wheelworks.vendoring import classify, library_stems
+def test_vendoring_judges_what_the_wheel_needs(tmp_path):
+    from wheelworks.vendoring import Need, judge, library_stems, needs
 
     (tmp_path / "p" / "lib").mkdir(parents=True)
-    for name in ("libtally.so", "libtally.so.1", "libtally.so.1.2.3", "libscore.so"):
+    for name in ("libtally.so", "libtally.so.1", "libtally.so.1.2.3", "libscore.so", "libfreetype.so.6"):
         (tmp_path / "p" / "lib" / name).touch()
     stems = library_stems([tmp_path / "p"])
-    assert stems == {"libtally", "libscore"}
+    assert stems == {"libtally", "libscore", "libfreetype"}
     site = "/v/lib/python3.12/site-packages"
-    loaded = [f"{site}/pytally.libs/libtally-1a2b3c4d.so.1.2.3", "/usr/lib/x86_64-linux-gnu/libscore.so",
-              "/usr/lib/x86_64-linux-gnu/libc.so.6", f"{site}/pytally/_tally.cpython-312-x86_64-linux-gnu.so",
-              "/usr/lib/libtallyho.so.2"]
-    vendored, foreign = classify(loaded, site, stems)
-    assert vendored == [f"{site}/pytally.libs/libtally-1a2b3c4d.so.1.2.3"]
-    assert foreign == ["/usr/lib/x86_64-linux-gnu/libscore.so"]
-    assert classify([f"{site}/elsewhere/libtally.so.1"], site, stems) == ([], [f"{site}/elsewhere/libtally.so.1"])
+    ext, vendored_tally = f"{site}/pytally/_tally.cpython-312-x86_64-linux-gnu.so", f"{site}/pytally.libs/libtally-1a2b3c4d.so.1.2.3"
+    elf = {  # path -> (SONAME, DT_NEEDED)
+        ext: (None, ["libtally-1a2b3c4d.so.1.2.3", "libc.so.6"]),
+        vendored_tally: ("libtally-1a2b3c4d.so.1.2.3", ["libscore.so", "libc.so.6"]),
+        "/usr/lib/x86_64-linux-gnu/libscore.so": ("libscore.so", ["libc.so.6"]),
+        "/usr/lib/x86_64-linux-gnu/libc.so.6": ("libc.so.6", []),
+        # Tk, loaded by tkinter, not by the wheel, and what it loaded:
+        "/usr/lib/x86_64-linux-gnu/libtk8.6.so": ("libtk8.6.so", ["libfreetype.so.6"]),
+        "/usr/lib/x86_64-linux-gnu/libfreetype.so.6": ("libfreetype.so.6", []),
+    }
+    found = needs([ext, vendored_tally], list(elf), lambda path: elf.get(path, (None, [])))
+    assert Need(vendored_tally, "libscore.so", "/usr/lib/x86_64-linux-gnu/libscore.so") in found  # through the wheel
+    assert not any(n.name == "libfreetype.so.6" for n in found)  # the interpreter's business
+    vendored, foreign = judge(found, site, stems)
+    assert vendored == [vendored_tally]
+    assert foreign == [Need(vendored_tally, "libscore.so", "/usr/lib/x86_64-linux-gnu/libscore.so")]
 
 
 def test_recipe_subdir_and_jobs_reach_the_commands(tmp_path):
