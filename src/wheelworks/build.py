@@ -48,6 +48,7 @@ class BuildEnvironment:
 class Frontend:
     name: str  # one of FRONTENDS, after any fallback
     uv: Path | None = None  # the uv binary, for "build[uv]" and "uv"
+    config_settings: tuple[tuple[str, str], ...] = ()  # [build] config-settings, for the backend's every hook
 
     def requires(self, interpreter: Interpreter, source: Path, cache: Cache, env: Mapping[str, str], log: Path,
                  now: float, max_age: float) -> tuple[str, ...]:
@@ -94,7 +95,8 @@ class Frontend:
         # What the backend asks for beyond build-system.requires (setup.py may add; meson-python and
         # scikit-build-core add ninja or cmake when PATH has none): added once, under the lock.
         with locked(entry):
-            query = run([built.python, "-c", _DYNAMIC, source], log=log, env=built.activate(env), capture=True)
+            query = run([built.python, "-c", _DYNAMIC, source, json.dumps(dict(self.config_settings))], log=log,
+                        env=built.activate(env), capture=True)
             extra = json.loads(query.splitlines()[-1])
             if extra:
                 venvs.install(entry, extra, log, os_name, env, self.uv)
@@ -110,22 +112,22 @@ class Frontend:
             assert self.uv is not None
             constraints = out.with_name("build-constraints.txt")
             constraints.write_text("".join(f"{pin}\n" for pin in requires), encoding="utf-8")
-            cmd: list[str | Path] = [self.uv, "build", "--wheel", "--python", where.python, "--build-constraints", constraints,
-                   "--out-dir", out, source]
+            cmd: list[str | Path] = [self.uv, "build", "--wheel", "--python", where.python, "--build-constraints",
+                                     constraints, "--out-dir", out, source]
         else:  # in the prepared environment, which has what the build needs
             cmd = [where.python, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", out,
                    source]
+        cmd += [f"--config-setting={key}={value}" for key, value in self.config_settings]
         # The environment's tools first, then uv (pypa/build's --installer uv looks for it on PATH)
         env = where.activate(prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
         run(cmd, log=log, cwd=source, env=env)
         return only_wheel(out, "the build")
 
 
-def frontend(requested: str, env: Mapping[str, str]) -> Frontend:
-    if requested == "build":
-        return Frontend("build")
-    uv = tools.uv(env)
-    return Frontend(requested, uv) if uv else Frontend("build")
+def frontend(requested: str, env: Mapping[str, str], config_settings: Mapping[str, str] | None = None) -> Frontend:
+    settings = tuple(sorted((config_settings or {}).items()))
+    uv = tools.uv(env) if requested != "build" else None
+    return Frontend(requested, uv, settings) if uv else Frontend("build", None, settings)
 
 
 # The backend's requirements that the environment does not satisfy yet, as JSON.
@@ -133,7 +135,8 @@ _DYNAMIC = """
 import json, sys
 from build import ProjectBuilder, check_dependency
 builder = ProjectBuilder(sys.argv[1])
-missing = {d for req in builder.get_requires_for_build("wheel") for d in check_dependency(req)}
+settings = json.loads(sys.argv[2]) or None
+missing = {d for req in builder.get_requires_for_build("wheel", settings) for d in check_dependency(req)}
 print(json.dumps(sorted(m[0] for m in missing)))
 """
 

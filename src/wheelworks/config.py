@@ -52,6 +52,7 @@ class BuildConfig:
     repair_exclude: tuple[str, ...] = ()  # libraries the repair must not vendor (another wheel provides them)
     skip: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
+    config_settings: Mapping[str, str] = field(default_factory=dict)  # to the backend (build -C, uv --config-setting)
     # Credential-like variables the build, its hooks and its tests may still see (masking.without_credentials)
     pass_environment: tuple[str, ...] = ()
     before_build: str | None = None
@@ -266,6 +267,7 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
         repair_exclude=strs(build.get("repair-exclude")),
         skip=strs(build.get("skip")),
         environment=build.get("environment", {}),
+        config_settings={k: str(v) for k, v in build.get("config-settings", {}).items()},
         pass_environment=strs(build.get("pass-environment")),
         before_build=build.get("before-build"),
         missing_python=build["missing-python"],

@@ -43,6 +43,7 @@ def target_key(config: Config, identifier: str, source: str, library_keys: Seque
         "subdir": config.project.subdir,
         "environment": {k: hashlib.sha256(v.encode()).hexdigest() for k, v in sorted(build.environment.items())},
         "before-build": build.before_build,
+        "config-settings": dict(sorted(build.config_settings.items())),
         "frontend": frontend,
         "build-requires": list(build_requires),
         "abi3": build.abi3,

@@ -131,7 +131,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         environment = {k: reveal(v, f"build.environment.{k}", options.env) for k, v in config.build.environment.items()}
         options = replace(options, env=without_credentials(options.env, config.build.pass_environment))
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
-        chosen = frontend(config.build.frontend, options.env)
+        chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
         requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
         runner = _TargetRunner(
             config, options, platform, cache, store, record, tree, prefix, work, reporter, chosen,
@@ -404,11 +404,12 @@ class _TargetRunner:
         hidden = [self.prefix.path, *(lib.prefix for lib in self.prefix.libraries)]
         python = test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden,
                                 self.options.env, log, self.platform.os, self.frontend.uv)
-        stems = vendoring.library_stems(lib.prefix for lib in self.prefix.libraries)
-        if self.platform.os == "linux" and stems:  # /proc/self/maps: Linux's view of what a process loaded
+        prefixes = [lib.prefix for lib in self.prefix.libraries]
+        if self.platform.os == "linux" and vendoring.library_stems(prefixes):  # /proc/self/maps: Linux's view
             name = parse_wheel_filename(wheel.name)[0]
-            found = vendoring.check(python, name, stems, log)
+            found = vendoring.check(python, name, prefixes, log)
             result.vendored = list(found.vendored)
+            result.host_copies = list(found.system)
 
 
 @dataclass(frozen=True)

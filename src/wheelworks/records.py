@@ -45,6 +45,7 @@ class TargetRecord:
     build_requires: list[str] = field(default_factory=list)  # what its build environment held, name==version
     reused_from: str | None = None  # the build whose wheel this target reused, nothing having changed
     vendored: list[str] = field(default_factory=list)  # recipe libraries the test loaded from the wheel itself
+    host_copies: list[str] = field(default_factory=list)  # recipe libraries the policy leaves to the host (libz.so.1)
     steps: list[StepRecord] = field(default_factory=list)
 
 

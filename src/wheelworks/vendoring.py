@@ -61,6 +61,22 @@ class Need:
 class Vendoring:
     modules: tuple[str, ...]  # the extension modules imported
     vendored: tuple[str, ...]  # recipe libraries the wheel needs, resolved inside it (anything else fails the check)
+    system: tuple[str, ...] = ()  # recipe libraries the policy leaves to the host (libz.so.1): its copy runs
+
+
+def system_libraries() -> frozenset[str]:
+    """The sonames auditwheel's policies count as part of every system (libz.so.1, libc.so.6):
+    it never vendors them, so a recipe of one is built for nothing unless built static."""
+    from importlib import resources
+
+    names: set[str] = set()
+    for policy_file in ("manylinux-policy.json", "musllinux-policy.json"):
+        try:
+            policies = json.loads(resources.files("auditwheel.policy").joinpath(policy_file).read_text())
+        except (ModuleNotFoundError, OSError, ValueError):
+            continue
+        names.update(name for policy in policies for name in policy.get("lib_whitelist", []))
+    return frozenset(names)
 
 
 def library_stems(prefixes: Iterable[Path]) -> set[str]:
@@ -94,7 +110,8 @@ def needs(wheel_files: Sequence[str], loaded: Sequence[str], dynamic: Dynamic) -
 
 
 def judge(found: Sequence[Need], site: str, stems: Iterable[str]) -> tuple[list[str], list[Need]]:
-    """(vendored paths, foreign needs): the needs of recipe libraries, by where they resolved."""
+    """(vendored paths, foreign needs): the needs of recipe libraries, by where they resolved.
+    Vendored paths come once each, in the order they were first needed."""
     pattern = re.compile("^(" + "|".join(re.escape(s) for s in sorted(stems)) + r")(-[0-9a-f]{8})?\.so") if stems else None
     vendored: list[str] = []
     foreign: list[Need] = []
@@ -107,6 +124,47 @@ def judge(found: Sequence[Need], site: str, stems: Iterable[str]) -> tuple[list[
         elif need.resolved not in vendored:
             vendored.append(need.resolved)
     return vendored, foreign
+
+
+def recipe_build_ids(prefixes: Iterable[Path]) -> dict[str, set[str]]:
+    """Per library stem, the GNU build ids of the shared objects the recipes built."""
+    ids: dict[str, set[str]] = {}
+    for prefix in prefixes:
+        for folder in (prefix / "lib", prefix / "lib64"):
+            for path in folder.glob("*.so*") if folder.is_dir() else []:
+                found = build_id(str(path))
+                if found:
+                    ids.setdefault(path.name.split(".so", 1)[0], set()).add(found)
+    return ids
+
+
+def build_id(path: str) -> str | None:
+    """An ELF file's GNU build id (what patchelf and auditwheel leave as it was), or None."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import NoteSection
+
+    try:
+        with open(path, "rb") as stream:
+            for section in ELFFile(stream).iter_sections():
+                if isinstance(section, NoteSection):
+                    for note in section.iter_notes():
+                        if note["n_type"] == "NT_GNU_BUILD_ID":
+                            return str(note["n_desc"])
+    except (OSError, ELFError):
+        return None
+    return None
+
+
+def impostors(vendored: Sequence[str], ids: dict[str, set[str]]) -> list[str]:
+    """The vendored copies of recipe libraries that are not the recipes' builds (auditwheel
+    grafted the host's copy of the same soname): their build ids are none a recipe made."""
+    wrong = []
+    for path in vendored:
+        stem = re.sub(r"-[0-9a-f]{8}$", "", PurePosixPath(path).name.split(".so", 1)[0])
+        if stem in ids and build_id(path) not in ids[stem]:
+            wrong.append(path)
+    return wrong
 
 
 def elf_dynamic(path: str) -> tuple[str | None, list[str]]:
@@ -131,18 +189,26 @@ def elf_dynamic(path: str) -> tuple[str | None, list[str]]:
         return None, []
 
 
-def check(python: Path, distribution: str, stems: Iterable[str], log: Path) -> Vendoring:
+def check(python: Path, distribution: str, prefixes: Sequence[Path], log: Path) -> Vendoring:
     """Import ``distribution``'s extension modules with ``python`` (the test venv's) and
-    fail if a recipe library the wheel needs came from outside it."""
+    fail if a recipe library the wheel needs came from outside it, or is a copy that the
+    recipes (their libraries in ``prefixes``) did not build."""
+    stems = library_stems(prefixes)
     try:
         report = json.loads(run([python, "-c", _PROBE, distribution], log=log, capture=True).splitlines()[-1])
     except (CommandError, ValueError, IndexError) as exc:
         raise StepError(f"cannot tell where {distribution}'s libraries load from: {exc}") from None
     site = report["site"]
-    vendored, foreign = judge(needs(report["files"], report["loaded"], elf_dynamic), site, stems)
+    vendored, outside = judge(needs(report["files"], report["loaded"], elf_dynamic), site, stems)
+    policy = system_libraries()
+    system = sorted({need.name for need in outside if need.name in policy})
+    foreign = [need for need in outside if need.name not in policy]
     with log.open("a", encoding="utf-8") as stream:
         for path in vendored:
             stream.write(f"vendored: {path}\n")
+        for name in system:
+            stream.write(f"HOST COPY: {name} is a recipe library the manylinux policy counts as the system's, so the "
+                         "wheel uses the host's copy at run time; build the recipe static (with -fPIC) to carry it\n")
         for need in foreign:
             stream.write(f"NOT VENDORED: {_short(need.file, site)} needs {need.name}, "
                          f"which resolved to {need.resolved}, outside the wheel\n")
@@ -151,7 +217,14 @@ def check(python: Path, distribution: str, stems: Iterable[str], log: Path) -> V
         raise StepError(f"{_short(need.file, site)} of {distribution} needs {need.name}, which resolved to "
                         f"{need.resolved}, outside the wheel",
                         "the repair did not vendor it (repair-exclude, or an RPATH); see this test log")
-    return Vendoring(tuple(report["modules"]), tuple(vendored))
+    wrong = impostors(vendored, recipe_build_ids(prefixes))
+    if wrong:
+        with log.open("a", encoding="utf-8") as stream:
+            stream.writelines(f"NOT THE RECIPE'S: {path} has a build id no recipe made\n" for path in wrong)
+        raise StepError(f"{_short(wrong[0], site)} in {distribution} is not the recipe's build of that library "
+                        "(the repair grafted another copy of the same soname)",
+                        "the extension linked the host's copy: check -L and RPATH flags in [build] environment")
+    return Vendoring(tuple(report["modules"]), tuple(vendored), tuple(system))
 
 
 def _short(path: str, site: str) -> str:

@@ -74,3 +74,31 @@ def test_backend_tools_come_from_the_build_environment(project, frontend, bare_p
         assert tool.name in BUILD_TOOLS, (name, tool)
         if frontend != "uv":  # wheelworks' cached build environment; uv keeps its own
             assert tool.is_relative_to(tmp_path / "cache" / "buildenvs"), (name, tool)
+
+
+@pytest.mark.parametrize("frontend", ["build[uv]", "uv", "build"])
+def test_config_settings_reach_the_backend_and_the_key(frontend, pythons, cache_dir, tmp_path, capsys):
+    repo = git_repo(FIXTURES / "mesontally", tmp_path / "mesontally")
+    config = tmp_path / "wheelworks.toml"
+
+    def build(flavour: str) -> str:
+        config.write_text(textwrap.dedent(f"""
+            [project]
+            name = "mesontally"
+            repo = "{repo}"
+            [build]
+            python = ["{pythons[-1]}"]
+            frontend = "{frontend}"
+            config-settings = {{ "setup-args" = "-Dflavour={flavour}" }}
+            [test]
+            command = "mesontally-tools"
+        """))
+        assert cli.main(["build", "--config", str(config), "--cache-dir", str(cache_dir)]) == 0
+        store = Records(tmp_path / "builds")
+        record = store.load("latest")
+        (target,) = record.targets
+        log = (store.folder(record.id) / "logs" / target.identifier / "test.log").read_text()
+        return dict(re.findall(r"^(\w+)=(.+)$", log, re.MULTILINE))["FLAVOUR"]
+
+    assert build("spicy") == "spicy"
+    assert build("mild") == "mild"  # another setting is another wheel: not reused

@@ -30,8 +30,11 @@ SDISTS = {
     ("cffi", "2.1.1"): "dd31f52ea1086513bb9df30f8fcee9b8918323ae067a3d5b78bc826a000712be",
     ("lz4", "4.4.5"): "5f0b9e53c1e82e88c10d7c180069363980136b9d7a8306c4dca4f760d60c39f0",
     ("scikit-image", "0.26.0"): "f5f970ab04efad85c24714321fcc91613fcb64ef2a892a13167df2f3e59199fa",
+    ("pillow", "13.0.0"): "cdcd1ba258178f7356d74170c9a81ba4eab6a5d55748bc402a5a2a6fe6be3510",
 }
-DEBIAN = {"libffi": "libffi_3.4.4.orig.tar.gz", "lz4": "lz4_1.9.4.orig.tar.gz"}
+DEBIAN = {"libffi": "libffi_3.4.4.orig.tar.gz", "lz4": "lz4_1.9.4.orig.tar.gz", "zlib": "zlib_1.2.13.dfsg.orig.tar.bz2",
+          "libpng1.6": "libpng1.6_1.6.39.orig.tar.gz", "freetype": "freetype_2.12.1+dfsg.orig.tar.xz",
+          "libjpeg-turbo": "libjpeg-turbo_2.1.5.orig.tar.gz", "tiff": "tiff_4.5.0.orig.tar.bz2"}
 
 
 def _apt_source() -> tuple[str, str, str]:
@@ -212,3 +215,71 @@ def test_scikit_image_with_meson_python_and_pythran(sources, tmp_path):
         names = wheel.namelist()
     assert "skimage/filters/__init__.py" in names
     assert any(n.startswith("skimage/feature/_hessian_det_appx") and n.endswith(".so") for n in names)
+
+
+PILLOW_TEST = """python -c '
+import io
+from PIL import Image, ImageFont, features
+for feature in ("jpg", "zlib", "freetype2", "libtiff"):
+    assert features.check(feature), feature
+image = Image.new("RGB", (64, 64), "red")
+for kind, options in (("JPEG", {}), ("PNG", {}), ("TIFF", {"compression": "tiff_adobe_deflate"})):
+    data = io.BytesIO()
+    image.save(data, kind, **options)
+    again = Image.open(io.BytesIO(data.getvalue()))
+    again.load()
+    assert again.size == (64, 64), kind
+assert isinstance(ImageFont.load_default(size=20), ImageFont.FreeTypeFont)
+'"""
+
+# Five libraries, CMake and autotools, two deep (freetype -> libpng -> zlib; tiff -> libjpeg-turbo, zlib).
+PILLOW_LIBRARIES = {  # name: (Debian source, version, system, args, depends)
+    "zlib": ("zlib", "1.2.13", "autotools", [], []),
+    "libpng": ("libpng1.6", "1.6.39", "autotools", ["--disable-static"], ["zlib"]),
+    "freetype": ("freetype", "2.12.1", "autotools",
+                 ["--disable-static", "--without-harfbuzz", "--without-brotli", "--without-bzip2"], ["libpng"]),
+    "libjpeg-turbo": ("libjpeg-turbo", "2.1.5", "cmake", ["-DWITH_SIMD=0", "-DENABLE_STATIC=0"], []),
+    # Debian's tiff tarball is a git snapshot without configure: its CMake build, then.
+    "libtiff": ("tiff", "4.5.0", "cmake",
+                [f"-D{option}=OFF" for option in ("webp", "zstd", "lzma", "jbig", "lerc", "libdeflate", "cxx",
+                                                   "tiff-tools", "tiff-tests", "tiff-contrib", "tiff-docs")],
+                ["zlib", "libjpeg-turbo"]),
+}
+
+
+def test_pillow_with_five_libraries_from_debian_sources(sources, tmp_path):
+    """The host has its own -dev copies of all five: only build ids tell the recipes' were vendored.
+    libjpeg-turbo bundles its own GNUInstallDirs (the typed install dirs matter), freetype sees
+    zlib through libpng (depends is transitive)."""
+    recipes = ""
+    for name, (debian, version, system, args, depends) in PILLOW_LIBRARIES.items():
+        tarball = sources / DEBIAN[debian]
+        recipes += textwrap.dedent(f"""
+            [[library]]
+            name = "{name}"
+            version = "{version}"
+            url = "{tarball.as_uri()}"
+            sha256 = "{_sha(tarball)}"
+            system = "{system}"
+            args = {args!r}
+            depends = {depends!r}
+        """)
+    config = _build(tmp_path, "pillow", sources / "pillow-13.0.0.tar.gz", recipes + f"""
+        [test]
+        command = \'\'\'{PILLOW_TEST}\'\'\'
+    """, python="3.12")
+    record = Records(config.parent / "builds").load("latest")
+    (target,) = record.targets
+    assert target.status == "ok", target
+    # The manylinux policy counts libz.so.1 as the system's: auditwheel leaves it to the host, and says so.
+    assert target.host_copies == ["libz.so.1"]
+    stems = {"libpng16": "libpng", "libfreetype": "freetype", "libjpeg": "libjpeg-turbo", "libtiff": "libtiff"}
+    assert {Path(v).name.split("-")[0] for v in target.vendored} == set(stems)  # the test loaded each from the wheel
+    prefixes = {lib.name: Path(lib.prefix) for lib in record.libraries}
+    with zipfile.ZipFile(config.parent / "wheelhouse" / target.wheel) as wheel:
+        for stem, recipe in stems.items():
+            (inside,) = [n for n in wheel.namelist() if n.startswith(f"pillow.libs/{stem}-")]
+            copy = tmp_path / f"{stem}.so"
+            copy.write_bytes(wheel.read(inside))
+            (built,) = {p.resolve() for p in (prefixes[recipe] / "lib").glob(f"{stem}.so.*")}
+            assert _build_id(copy) == _build_id(built), stem  # the recipe's build, not the host's

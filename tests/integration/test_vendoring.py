@@ -3,6 +3,8 @@ outside it (here: an RPATH into the build prefix, as a host's /usr/lib copy woul
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from wheelworks import cli
@@ -36,8 +38,6 @@ def test_a_host_library_another_import_loads_is_not_the_wheel_s(make_config, pyt
     """As tkinter's Tk loads the host's libfreetype: the module dlopens a host copy of a
     recipe library at import. The wheel itself needs only its own copy, so the check passes."""
     import shutil
-    import subprocess
-    import tarfile
 
     from tests.fixtures import FIXTURES, git_repo
 
@@ -47,15 +47,7 @@ def test_a_host_library_another_import_loads_is_not_the_wheel_s(make_config, pyt
     init.write_text("import ctypes, os\nctypes.CDLL(os.environ['HOST_LIBTALLY'])  # like tkinter's Tk\n"
                     + init.read_text())
     repo = git_repo(source, tmp_path / "pytally")
-    host = tmp_path / "host"  # libtally built on its own, as a distribution's package would be
-    with tarfile.open(libtally_tarball[0]) as archive:
-        archive.extractall(tmp_path / "host-src", filter="data")
-    (src,) = (tmp_path / "host-src").iterdir()
-    subprocess.run(["cmake", "-S", str(src), "-B", str(tmp_path / "host-build"), f"-DCMAKE_INSTALL_PREFIX={host}"],
-                   check=True, capture_output=True)
-    subprocess.run(["cmake", "--build", str(tmp_path / "host-build"), "--target", "install"], check=True,
-                   capture_output=True)
-    (host_lib,) = (host / "lib").glob("libtally.so.1") or (host / "lib64").glob("libtally.so.1")
+    host_lib = _host_libtally(libtally_tarball[0], tmp_path)
     monkeypatch.setenv("HOST_LIBTALLY", str(host_lib))
     config = make_config(project=f'[project]\nname = "pytally"\nrepo = "{repo}"\n',
                          build=f"[build]\npython = {pythons[-1:]!r}\n")
@@ -65,3 +57,36 @@ def test_a_host_library_another_import_loads_is_not_the_wheel_s(make_config, pyt
     assert target.status == "ok" and len(target.vendored) == 1 and ".libs/libtally-" in target.vendored[0]
     log = (Records(config.parent / "builds").folder(record.id) / target.steps[-1].log).read_text()
     assert "NOT VENDORED" not in log  # the host's copy was loaded, and rightly not judged
+
+
+def _host_libtally(tarball: Path, tmp_path: Path) -> Path:
+    """libtally built on its own, as a distribution's package would be: another build id."""
+    import subprocess
+    import tarfile
+
+    with tarfile.open(tarball) as archive:
+        archive.extractall(tmp_path / "host-src", filter="data")
+    (src,) = (tmp_path / "host-src").iterdir()
+    host = tmp_path / "host"
+    subprocess.run(["cmake", "-S", str(src), "-B", str(tmp_path / "host-build"), f"-DCMAKE_INSTALL_PREFIX={host}",
+                    "-DCMAKE_INSTALL_LIBDIR:PATH=lib", "-DCMAKE_C_FLAGS=-O1"], check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(tmp_path / "host-build"), "--target", "install"], check=True,
+                   capture_output=True)
+    return host / "lib" / "libtally.so.1"
+
+
+def test_a_grafted_host_copy_of_a_recipe_library_fails(make_config, pythons, libtally_tarball, tmp_path):
+    """The extension linked the host's libtally (an RPATH to it), and auditwheel grafted that
+    copy: the wheel is self-contained, but not with the library the recipe built."""
+    host_lib = _host_libtally(libtally_tarball[0], tmp_path)
+    config = make_config(build=f"""
+        [build]
+        python = {pythons[-1:]!r}
+        environment = {{ LDFLAGS = "-L{host_lib.parent} -Wl,-rpath,{host_lib.parent}" }}
+    """)
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(tmp_path / "cache")]) == 1
+    record = Records(config.parent / "builds").load("latest")
+    (target,) = record.targets
+    test = target.steps[-1]
+    assert test.name == "test" and test.status == "failed"
+    assert "is not the recipe's build of that library" in test.error and "pytally.libs/libtally-" in test.error
