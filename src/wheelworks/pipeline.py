@@ -163,6 +163,8 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         record.status = "ok" if all(t.status in ("ok", "missing") for t in record.targets) else "failed"
+        if record.status == "failed":
+            record.error = failure_summary(record, store.folder(record.id))
     except WheelworksError as exc:
         record.status, record.error = "failed", str(exc)
         raise
@@ -192,6 +194,15 @@ def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chose
                                                            store.log(record.id, "requires", python), now, max_age),
                             pythons)
         return dict(zip(pythons, resolved, strict=True))
+
+
+def failure_summary(record: BuildRecord, folder: Path) -> str:
+    """What a failed build's record says at the top: which targets failed, and where in the
+    build's ``folder`` their wheels are kept."""
+    bad = [t for t in record.targets if t.status == "failed"]
+    kept = [str(folder / t.kept) for t in bad if t.kept]
+    return (f"{len(bad)} of {len(record.targets)} targets failed: {', '.join(t.identifier for t in bad)}"
+            + (f"; failed wheels kept: {', '.join(kept)}" if kept else ""))
 
 
 def targets_here(config: Config, options: BuildOptions) -> tuple[Matrix, list[tuple[Target, Interpreter | None]]]:
@@ -325,11 +336,19 @@ class _TargetRunner:
             if self.ccache:
                 result.ccache = tools.ccache_counts(folder / "ccache-stats.log")
             repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log))
+        except (WheelworksError, OSError):
+            result.status = "interrupted" if self.interrupted.is_set() else "failed"
+            return
+        try:
             if abi.is_abi3(repaired.name):
                 self._step(target, result, "abi3audit", lambda log: abi.audit(repaired, self.options.env, log))
             self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log, result))
         except (WheelworksError, OSError):
             result.status = "interrupted" if self.interrupted.is_set() else "failed"
+            if not self.interrupted.is_set():  # the evidence, for inspection: never delivered
+                kept = self.store.folder(self.record.id) / "failed" / repaired.name
+                atomic.copy(repaired, kept)
+                result.kept = str(kept.relative_to(self.store.folder(self.record.id)))
             return
         self._delivered(result, _deliver(repaired, self.options.wheelhouse))
 

@@ -123,8 +123,12 @@ def test_failing_test_command_fails_the_target_and_keeps_its_log(make_config, ca
     assert target.status == "failed" and target.wheel is None
     assert [(s.name, s.status) for s in target.steps] == [("build", "ok"), ("repair", "ok"), ("test", "failed")]
     assert "tests ran" in (store.folder(record.id) / target.steps[-1].log).read_text()
-    assert not (tmp_path / "wheelhouse").exists()
-    assert "1 of 1 targets failed" in capsys.readouterr().err
+    assert not (tmp_path / "wheelhouse").exists()  # only tested wheels are delivered...
+    kept = store.folder(record.id) / str(target.kept)  # ...the failed one is kept as evidence
+    assert target.kept and kept.is_file() and kept.name.endswith(".whl") and "manylinux" in kept.name
+    assert record.error and record.error.startswith("1 of 1 targets failed: cp")  # the record says why
+    out, err = capsys.readouterr()
+    assert "1 of 1 targets failed" in err and kept.name in err and "wheels in" not in out
 
 
 def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons, pytally_repo, tmp_path):

@@ -68,10 +68,10 @@ def _summary(record: BuildRecord, store: Records) -> None:
             log = store.folder(record.id) / failed.log
             print("\n".join("    | " + line for line in tail(log).splitlines()))
             print(f"    log: {log}")
-    print(f"wheels in {record.wheelhouse}")
+    if any(t.status == "ok" for t in record.targets):
+        print(f"wheels in {record.wheelhouse}")
     if record.status != "ok":
-        bad = [t.identifier for t in record.targets if t.status == "failed"]
-        print(f"wheelworks: error: {len(bad)} of {len(record.targets)} targets failed: {', '.join(bad)}", file=sys.stderr)
+        print(f"wheelworks: error: {record.error or record.status}", file=sys.stderr)
 
 
 def _watch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
