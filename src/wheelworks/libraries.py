@@ -16,6 +16,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,18 +79,36 @@ class LibraryBuild:
     logs: Path
     jobs: int
     env: Mapping[str, str]
+    at_once: int | None = None  # recipes built at the same time (default: jobs), each compiling with up to jobs
 
 
 def build_all(recipes: Sequence[LibraryRecipe], how: LibraryBuild) -> Prefix:
-    """Build (or reuse) each library in order, then merge them into one prefix."""
+    """Build (or reuse) each library once everything below it is built, independent ones at
+    the same time (most of a recipe's time is a single-threaded configure), then merge them
+    into one prefix. The first failure is raised once the recipes already started end."""
     cache = how.cache
     toolchain = _toolchain_id(how.platform, how.env, how.logs / "toolchain.log")
-    built: dict[str, BuiltLibrary] = {}
     by_name = {recipe.name: recipe for recipe in recipes}
-    for recipe in recipes:
-        deps = [built[name] for name in below(recipe, by_name)]
-        built[recipe.name] = _build_one(recipe, deps, how, toolchain)
-    libraries = tuple(built.values())
+    built: dict[str, BuiltLibrary] = {}
+    running: dict[Future[BuiltLibrary], str] = {}
+    waiting = list(recipes)  # in dependency order (recipes.py)
+    limit = max(how.at_once or how.jobs, 1)
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        while waiting or running:
+            ready = [r for r in waiting if all(dep in built for dep in below(r, by_name))]
+            for recipe in ready[:limit - len(running)]:  # none queued: a failure starts nothing more
+                waiting.remove(recipe)
+                deps = [built[name] for name in below(recipe, by_name)]
+                running[pool.submit(_build_one, recipe, deps, how, toolchain)] = recipe.name
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                try:
+                    built[name] = future.result()
+                except BaseException:
+                    wait(running)  # what runs already finishes
+                    raise
+    libraries = tuple(built[recipe.name] for recipe in recipes)
     key = digest([lib.key for lib in libraries])
     merged = cache.path("prefixes", key[:16])
     cache.ensure(merged, lambda dest: _merge([lib.prefix for lib in libraries], dest))

@@ -335,7 +335,7 @@ class _TargetRunner:
             tree, wheel = self._step(target, result, "build", lambda log: self._build(target, interpreter, folder, log))
             if self.ccache:
                 result.ccache = tools.ccache_counts(folder / "ccache-stats.log")
-            repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log))
+            repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log, result))
         except (WheelworksError, OSError):
             result.status = "interrupted" if self.interrupted.is_set() else "failed"
             return
@@ -411,11 +411,16 @@ class _TargetRunner:
         abi.check(target, wheel.name)
         return tree, wheel
 
-    def _repair(self, wheel: Path, folder: Path, log: Path) -> Path:
+    def _repair(self, wheel: Path, folder: Path, log: Path, result: TargetRecord) -> Path:
         out = folder / "repaired"
         plan = repair.plan(wheel, out, self.platform, self.prefix.path, self.config.build.repair_exclude)
         repaired = repair.apply(plan, wheel, out, {**self.options.env, "SOURCE_DATE_EPOCH": str(self.epoch)}, log)
         reproducible.normalize(repaired, self.epoch)
+        if self.platform.os == "linux":  # what came from the host, not from a recipe: said, not hidden
+            result.host_libraries = vendoring.host_libraries(
+                repaired, vendoring.library_stems(lib.prefix for lib in self.prefix.libraries))
+            with log.open("a", encoding="utf-8") as stream:
+                stream.writelines(f"from the host: {entry}\n" for entry in result.host_libraries)
         return repaired
 
     def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path,

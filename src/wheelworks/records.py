@@ -46,6 +46,7 @@ class TargetRecord:
     reused_from: str | None = None  # the build whose wheel this target reused, nothing having changed
     vendored: list[str] = field(default_factory=list)  # recipe libraries the test loaded from the wheel itself
     host_copies: list[str] = field(default_factory=list)  # recipe libraries the policy leaves to the host (libz.so.1)
+    host_libraries: list[str] = field(default_factory=list)  # grafted by the repair, built by no recipe
     kept: str | None = None  # a wheel that failed its test or checks, kept in the build's folder (never delivered)
     steps: list[StepRecord] = field(default_factory=list)
 

@@ -167,6 +167,48 @@ def impostors(vendored: Sequence[str], ids: dict[str, set[str]]) -> list[str]:
     return wrong
 
 
+def host_libraries(wheel: Path, stems: Iterable[str]) -> list[str]:
+    """The libraries the repair grafted into ``wheel`` that no recipe built: each as its
+    soname, with the host's path and package where the host can tell (ldconfig, dpkg or rpm)."""
+    import zipfile
+
+    recipe = set(stems)
+    with zipfile.ZipFile(wheel) as zf:
+        grafted = [PurePosixPath(n).name for n in zf.namelist() if PurePosixPath(n).parent.name.endswith(".libs")]
+    sonames = sorted({re.sub(r"-[0-9a-f]{8}(\.so)", r"\1", name) for name in grafted})
+    found = []
+    for soname in (s for s in sonames if s.split(".so", 1)[0] not in recipe):
+        path = _ldconfig().get(soname)
+        package = _package_of(path) if path else None
+        found.append(f"{soname} ({path or 'path unknown'}{', package ' + package if package else ''})")
+    return found
+
+
+def _ldconfig() -> dict[str, str]:
+    """soname (and real file name) -> path, as the loader's cache lists them (the first listed wins)."""
+    try:
+        out = run(["ldconfig", "-p"], log=None)
+    except CommandError:
+        return {}
+    found: dict[str, str] = {}
+    for soname, path in re.findall(r"^\s*(\S+) \([^)]*\) => (\S+)$", out, re.MULTILINE):
+        found.setdefault(soname, path)
+        found.setdefault(Path(path).resolve().name, path)  # auditwheel names a graft after the real file
+    return found
+
+
+def _package_of(path: str) -> str | None:
+    """The Debian or RPM package that owns ``path`` (or the file it links to), when the host has dpkg or rpm."""
+    for candidate in dict.fromkeys([path, str(Path(path).resolve())]):
+        for cmd in (["dpkg", "-S", candidate], ["rpm", "-qf", "--qf", "%{NAME}", candidate]):
+            try:
+                out = run(cmd, log=None).strip()
+            except CommandError:
+                continue
+            return out.split(":", 1)[0] if cmd[0] == "dpkg" else out
+    return None
+
+
 def elf_dynamic(path: str) -> tuple[str | None, list[str]]:
     """An ELF file's SONAME and DT_NEEDED entries; (None, []) for anything else."""
     from elftools.common.exceptions import ELFError

@@ -105,3 +105,33 @@ def test_a_cmake_project_with_its_own_install_dirs_installs_into_the_prefix(tmp_
         'set(CMAKE_INSTALL_INCLUDEDIR "include" CACHE PATH "C header files")'))
     prefix = libraries.build_all([replace(TALLY, path=source)], _how(Cache(tmp_path / "cache"), tmp_path / "logs"))
     assert (prefix.libraries[0].prefix / "lib" / "libtally.so.1").exists()
+
+
+def _waiting_for(me: str, other: str, meeting: Path) -> LibraryRecipe:
+    """A recipe that starts, then waits up to 3 s for ``other`` to have started too."""
+    script = (f'touch "$MEETING/{me}"; for i in $(seq 30); do [ -e "$MEETING/{other}" ] && break; sleep 0.1; done;'
+              f' [ -e "$MEETING/{other}" ] && mkdir -p {{prefix}}/lib && ar rcs {{prefix}}/lib/lib{me}.a')
+    return LibraryRecipe(name=me, version="1", system="script", path=FIXTURES / "libscore", script=script,
+                         env={"MEETING": str(meeting)})
+
+
+def test_independent_recipes_build_at_the_same_time(tmp_path):
+    """Each waits until the other has started: built one after another, neither could finish."""
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    after = LibraryRecipe(name="after", version="1", system="script", path=FIXTURES / "libscore", depends=("a", "b"),
+                          script='test -f "$(echo $LIBRARY_PATH | tr : "\\n" | grep /a-1- | head -1)/liba.a"'
+                                 ' && mkdir -p {prefix}/lib && ar rcs {prefix}/lib/libafter.a')
+    prefix = libraries.build_all([_waiting_for("a", "b", meeting), _waiting_for("b", "a", meeting), after],
+                                 _how(Cache(tmp_path / "cache"), tmp_path / "logs"))
+    assert [lib.name for lib in prefix.libraries] == ["a", "b", "after"]  # record order is the config's
+    assert (prefix.path / "lib" / "libafter.a").exists()
+
+
+def test_one_recipe_at_a_time_when_asked(tmp_path):
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    with pytest.raises(LibraryError, match="library 'a' failed to build"):  # a waits in vain for b
+        libraries.build_all([_waiting_for("a", "b", alone), _waiting_for("b", "a", alone)],
+                            replace(_how(Cache(tmp_path / "cache"), tmp_path / "logs"), at_once=1))
+    assert not (alone / "b").exists()  # and b never started: the first failure stops the rest

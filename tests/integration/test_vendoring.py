@@ -90,3 +90,23 @@ def test_a_grafted_host_copy_of_a_recipe_library_fails(make_config, pythons, lib
     test = target.steps[-1]
     assert test.name == "test" and test.status == "failed"
     assert "is not the recipe's build of that library" in test.error and "pytally.libs/libtally-" in test.error
+
+
+@pytest.mark.skipif(not Path("/lib/x86_64-linux-gnu/libffi.so.8").exists() and not Path("/usr/lib/libffi.so.8").exists(),
+                    reason="needs the host's libffi.so.8 (Debian's libffi8)")
+def test_a_host_library_the_repair_grafts_is_said(make_config, pythons, tmp_path, capsys):
+    """The extension also links the host's libffi, which no recipe builds: auditwheel grafts
+    it, and the record and one warning line say where it came from."""
+    config = make_config(build=f"""
+        [build]
+        python = {pythons[-1:]!r}
+        environment = {{ LDFLAGS = "-Wl,--no-as-needed -lffi" }}
+    """)
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(tmp_path / "cache")]) == 0
+    (target,) = Records(config.parent / "builds").load("latest").targets
+    (entry,) = target.host_libraries
+    assert entry.startswith("libffi.so.8") and "/libffi.so.8" in entry.split("(", 1)[1]  # the file, and where
+    if Path("/usr/bin/dpkg").exists():
+        assert "package libffi8" in entry
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: vendored from the host")]
+    assert len(warnings) == 1 and "libffi.so.8" in warnings[0]

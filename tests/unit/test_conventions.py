@@ -33,3 +33,4 @@ def test_only_run_py_starts_processes():
 def test_stages_never_print():
     printers = _where(lambda n: isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print")
     assert {p for p in printers if not p.startswith("cli/")} == {"progress.py"}  # the reporter the CLI hands in
+

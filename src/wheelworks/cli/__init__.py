@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import os
 import signal
 import sys
@@ -59,6 +60,7 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     root = _Parser(prog="wheelworks", description="Build, repair and test binary wheels.")
     root.add_argument("--traceback", action="store_true", help="show the Python traceback of an error")
+    root.add_argument("--version", action="version", version=f"wheelworks {importlib.metadata.version('wheelworks')}")
     commands = root.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(commands)

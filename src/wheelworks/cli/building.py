@@ -70,6 +70,13 @@ def _summary(record: BuildRecord, store: Records) -> None:
             print(f"    log: {log}")
     if any(t.status == "ok" for t in record.targets):
         print(f"wheels in {record.wheelhouse}")
+    host = sorted({entry for t in record.targets for entry in t.host_libraries})
+    left = sorted({name for t in record.targets for name in t.host_copies})
+    if host:
+        print(f"warning: vendored from the host, built by no recipe: {'; '.join(host)}", file=sys.stderr)
+    if left:
+        print(f"warning: {', '.join(left)}: recipe libraries the manylinux policy leaves to the host; the host's copy "
+              "runs (build them static, with -fPIC, to carry your own)", file=sys.stderr)
     if record.status != "ok":
         print(f"wheelworks: error: {record.error or record.status}", file=sys.stderr)
 
