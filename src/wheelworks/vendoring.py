@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -79,14 +79,21 @@ def system_libraries() -> frozenset[str]:
     return frozenset(names)
 
 
-def library_stems(prefixes: Iterable[Path]) -> set[str]:
-    """The names of the shared libraries the recipes installed: libtally for libtally.so.1.2.3."""
-    stems = set()
+def _shared_objects(prefixes: Iterable[Path]) -> Iterator[Path]:
+    """The shared objects the recipes installed into their prefixes."""
     for prefix in prefixes:
         for folder in (prefix / "lib", prefix / "lib64"):
-            for path in folder.glob("*.so*") if folder.is_dir() else []:
-                stems.add(path.name.split(".so", 1)[0])
-    return stems
+            yield from folder.glob("*.so*") if folder.is_dir() else []
+
+
+def _stem(name: str) -> str:
+    """A library's name without version or auditwheel's hash: libtally for libtally-1a2b3c4d.so.1.2.3."""
+    return re.sub(r"-[0-9a-f]{8}$", "", name.split(".so", 1)[0])
+
+
+def library_stems(prefixes: Iterable[Path]) -> set[str]:
+    """The names of the shared libraries the recipes installed: libtally for libtally.so.1.2.3."""
+    return {_stem(path.name) for path in _shared_objects(prefixes)}
 
 
 def needs(wheel_files: Sequence[str], loaded: Sequence[str], dynamic: Dynamic) -> list[Need]:
@@ -129,12 +136,10 @@ def judge(found: Sequence[Need], site: str, stems: Iterable[str]) -> tuple[list[
 def recipe_build_ids(prefixes: Iterable[Path]) -> dict[str, set[str]]:
     """Per library stem, the GNU build ids of the shared objects the recipes built."""
     ids: dict[str, set[str]] = {}
-    for prefix in prefixes:
-        for folder in (prefix / "lib", prefix / "lib64"):
-            for path in folder.glob("*.so*") if folder.is_dir() else []:
-                found = build_id(str(path))
-                if found:
-                    ids.setdefault(path.name.split(".so", 1)[0], set()).add(found)
+    for path in _shared_objects(prefixes):
+        found = build_id(str(path))
+        if found:
+            ids.setdefault(_stem(path.name), set()).add(found)
     return ids
 
 
@@ -161,7 +166,7 @@ def impostors(vendored: Sequence[str], ids: dict[str, set[str]]) -> list[str]:
     grafted the host's copy of the same soname): their build ids are none a recipe made."""
     wrong = []
     for path in vendored:
-        stem = re.sub(r"-[0-9a-f]{8}$", "", PurePosixPath(path).name.split(".so", 1)[0])
+        stem = _stem(PurePosixPath(path).name)
         if stem in ids and build_id(path) not in ids[stem]:
             wrong.append(path)
     return wrong
@@ -177,7 +182,7 @@ def host_libraries(wheel: Path, stems: Iterable[str]) -> list[str]:
         grafted = [PurePosixPath(n).name for n in zf.namelist() if PurePosixPath(n).parent.name.endswith(".libs")]
     sonames = sorted({re.sub(r"-[0-9a-f]{8}(\.so)", r"\1", name) for name in grafted})
     found = []
-    for soname in (s for s in sonames if s.split(".so", 1)[0] not in recipe):
+    for soname in (s for s in sonames if _stem(s) not in recipe):
         path = _ldconfig().get(soname)
         package = _package_of(path) if path else None
         found.append(f"{soname} ({path or 'path unknown'}{', package ' + package if package else ''})")
