@@ -21,9 +21,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from wheelworks import libraries, platforms
-from wheelworks.cache import Cache
-from wheelworks.recipes import LibraryRecipe
+from wheelworks.build import libraries
+from wheelworks.shared import platforms
+from wheelworks.shared.cache import Cache
+from wheelworks.config.recipes import LibraryRecipe
 
 DL = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelworks-tests" / "real" / "dl"
 RECIPES = [  # name, version, tarball, system, args, subdir

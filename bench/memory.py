@@ -33,10 +33,10 @@ from wheelworks.containers import open_store
 action, url, endpoint, arg = sys.argv[1:5]
 store = open_store(url, endpoint=endpoint or None)
 if action == "publish":
-    from wheelworks.publish import publish
+    from wheelworks.containers.publish import publish
     publish(store, [Path(arg)])
 elif action == "serve":
-    from wheelworks.serve import make_server
+    from wheelworks.containers.serve import make_server
     server = make_server(store, 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -51,7 +51,7 @@ elif action == "serve":
     server.shutdown()
 elif action == "release":
     from wheelworks.containers.client import ContainerIndex
-    from wheelworks.release import download, find
+    from wheelworks.release.upload import download, find
     index = ContainerIndex(store)
     download(find(index, "bigwheel", "1.0"), index, Path(arg))
 print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

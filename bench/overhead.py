@@ -31,7 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import fixtures  # noqa: E402
-from wheelworks import interpreters, platforms  # noqa: E402
+from wheelworks.build import interpreters
+from wheelworks import platforms  # noqa: E402
 
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 TEST = "import pytally; assert pytally.sum(2, 3, 4) == 9"

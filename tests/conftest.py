@@ -16,7 +16,8 @@ import pytest
 
 from tests import fixtures
 from tests.helpers import free_port, wait_for_port
-from wheelworks import interpreters, masking, platforms
+from wheelworks.build import interpreters
+from wheelworks.shared import masking, platforms
 from wheelworks.containers import Store, open_store
 
 FIXTURES = fixtures.FIXTURES

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wheelworks.containers import Store
-from wheelworks.records import BuildRecord, StepRecord, TargetRecord
-from wheelworks.serve import make_server
+from wheelworks.build.records import BuildRecord, StepRecord, TargetRecord
+from wheelworks.containers.serve import make_server
 
 
 def make_wheel(folder: Path, name: str, version: str, tag: str = "py3-none-any",

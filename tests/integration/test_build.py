@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from wheelworks import cli, interpreters, libraries, platforms, test
-from wheelworks.build import Frontend
-from wheelworks.cache import Cache
-from wheelworks.config import load
-from wheelworks.errors import CommandError
-from wheelworks.records import Records
+from wheelworks import cli
+from wheelworks.build import interpreters, libraries, test
+from wheelworks.shared import platforms
+from wheelworks.build.frontend import Frontend
+from wheelworks.shared.cache import Cache
+from wheelworks.config.model import load
+from wheelworks.shared.errors import CommandError
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.fixtures import FIXTURES, git_repo
 from wheelworks import cli
-from wheelworks.records import Records
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

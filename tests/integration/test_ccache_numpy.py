@@ -9,8 +9,9 @@ import textwrap
 import pytest
 
 from tests.fixtures import FIXTURES, git_repo
-from wheelworks import cli, tools
-from wheelworks.records import Records
+from wheelworks import cli
+from wheelworks.build import tools
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

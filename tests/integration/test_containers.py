@@ -16,8 +16,8 @@ from tests.helpers import check_index, fetch, make_wheel, pip_install, serving
 from wheelworks import cli
 from wheelworks.containers import claim_key, open_store
 from wheelworks.containers.local import LocalStore
-from wheelworks.errors import ContainerError
-from wheelworks.publish import describe, publish
+from wheelworks.shared.errors import ContainerError
+from wheelworks.containers.publish import describe, publish
 
 
 def test_pip_installs_the_newest_wheel_and_hashes_match(store, tmp_path):
@@ -118,7 +118,7 @@ PUBLISHER = """
 import sys
 from pathlib import Path
 from wheelworks.containers import open_store
-from wheelworks.publish import publish
+from wheelworks.containers.publish import publish
 url, endpoint, *wheels = sys.argv[1:]
 publish(open_store(url, endpoint=endpoint or None), [Path(w) for w in wheels])
 """
@@ -128,7 +128,7 @@ PRUNING_PUBLISHER = """
 import sys
 from pathlib import Path
 from wheelworks.containers import open_store
-from wheelworks.publish import publish
+from wheelworks.containers.publish import publish
 url, endpoint, *wheels = sys.argv[1:]
 for wheel in wheels:
     publish(open_store(url, endpoint=endpoint or None), [Path(wheel)], keep=1)

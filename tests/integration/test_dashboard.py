@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import serving
 from wheelworks import cli
 from wheelworks.containers.local import LocalStore
-from wheelworks.records import Records
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

@@ -15,13 +15,13 @@ import pytest
 
 from tests.helpers import make_wheel, record_for
 from wheelworks import cli
-from wheelworks.config import ProjectConfig
+from wheelworks.config.model import ProjectConfig
 from wheelworks.containers import CLAIMS, claim_key, file_key
 from wheelworks.containers.local import LocalStore
-from wheelworks.errors import ContainerError, SourceError
-from wheelworks.publish import publish
-from wheelworks.source import remote_head, resolve
-from wheelworks.cache import Cache
+from wheelworks.shared.errors import ContainerError, SourceError
+from wheelworks.containers.publish import publish
+from wheelworks.build.source import remote_head, resolve
+from wheelworks.shared.cache import Cache
 
 pytestmark = pytest.mark.slow
 
@@ -272,7 +272,7 @@ def test_hooks_and_tests_get_no_credentials_but_those_passed_on(make_config, pyt
 
 
 def test_key_files_url_passwords_and_passphrases_are_masked(tmp_path, monkeypatch, capsys):
-    from wheelworks import masking
+    from wheelworks.shared import masking
 
     key = tmp_path / "key.pem"
     key.write_text("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n")
@@ -289,8 +289,8 @@ def test_key_files_url_passwords_and_passphrases_are_masked(tmp_path, monkeypatc
 
 
 def test_a_release_sweeps_what_killed_downloads_left(published, tmp_path):
-    from wheelworks import release
-    from wheelworks.atomic import PARTIAL
+    from wheelworks.release import upload as release
+    from wheelworks.shared.atomic import PARTIAL
     from wheelworks.containers.client import ContainerIndex
 
     store, _ = published
@@ -329,7 +329,7 @@ def test_serve_closes_idle_connections(published, monkeypatch):
     import time
 
     from tests.helpers import serving
-    from wheelworks import serve
+    from wheelworks.containers import serve
 
     monkeypatch.setattr(serve, "IDLE_TIMEOUT", 0.5)
     store, _ = published
@@ -360,7 +360,7 @@ def _links_resolve(store: LocalStore) -> bool:
 @pytest.mark.parametrize("killed", ["before the index", "before the marker"])
 def test_a_rerun_finishes_an_interrupted_publish(killed, tmp_path, monkeypatch):
     from wheelworks.containers import state
-    from wheelworks import publish as publish_mod
+    from wheelworks.containers import publish as publish_mod
 
     store = LocalStore(tmp_path / "container")
     wheels = [make_wheel(tmp_path / "b", "pytally", "1.0", t) for t in ("cp311-cp311-linux_x86_64", "py3-none-any")]
@@ -386,7 +386,7 @@ def test_a_rerun_finishes_an_interrupted_publish(killed, tmp_path, monkeypatch):
 
 
 def test_a_prune_killed_before_its_index_is_finished_without_404s(tmp_path, monkeypatch):
-    from wheelworks import publish as publish_mod
+    from wheelworks.containers import publish as publish_mod
     from wheelworks.containers.state import sweep
 
     store = LocalStore(tmp_path / "container")
@@ -571,7 +571,7 @@ def test_targets_starting_together_share_the_compiler_links(tmp_path):
     import shutil
     import threading
 
-    from wheelworks import tools
+    from wheelworks.build import tools
 
     ccache = shutil.which("ccache") or "/usr/bin/true"
     errors: list[BaseException] = []

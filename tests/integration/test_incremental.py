@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import _git
-from wheelworks import cli, watch
-from wheelworks.config import load
+from wheelworks import cli
+from wheelworks.ci import watch
+from wheelworks.config.model import load
 from wheelworks.containers.local import LocalStore
-from wheelworks.pipeline import BuildOptions
-from wheelworks.records import Records
+from wheelworks.build.pipeline import BuildOptions
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

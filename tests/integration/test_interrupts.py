@@ -18,7 +18,7 @@ from wheelworks import cli
 from wheelworks.containers import SCRATCH, claim_key, file_key
 from wheelworks.containers.local import LocalStore
 from wheelworks.containers.state import sweep
-from wheelworks.publish import publish
+from wheelworks.containers.publish import publish
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import FIXTURES
-from wheelworks import libraries, platforms
-from wheelworks.cache import Cache
-from wheelworks.errors import LibraryError
-from wheelworks.recipes import LibraryRecipe
+from wheelworks.build import libraries
+from wheelworks.shared import platforms
+from wheelworks.shared.cache import Cache
+from wheelworks.shared.errors import LibraryError
+from wheelworks.config.recipes import LibraryRecipe
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.fixtures import FIXTURES, git_repo, libtally_recipe
 from wheelworks import cli
-from wheelworks.records import Records
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

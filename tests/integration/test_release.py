@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import make_wheel, pip_install, serving, record_for
 from wheelworks import cli
 from wheelworks.containers.local import LocalStore
-from wheelworks.publish import publish
+from wheelworks.containers.publish import publish
 
 TAGS = ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-musllinux_1_2_x86_64",
         "cp311-cp311-macosx_11_0_arm64", "cp311-cp311-win_amd64"]

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks import atomic, cli, secrets
-from wheelworks.errors import SecretError
+from wheelworks.shared import atomic
+from wheelworks import cli
+from wheelworks.config import secrets
+from wheelworks.shared.errors import SecretError
 
 SECRET = "s3cr3t-license-4f9a1c"
 

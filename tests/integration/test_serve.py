@@ -12,8 +12,8 @@ import pytest
 from tests.helpers import make_wheel, serving
 from wheelworks import cli
 from wheelworks.containers.local import LocalStore
-from wheelworks.publish import publish
-from wheelworks.serve import negotiate
+from wheelworks.containers.publish import publish
+from wheelworks.containers.serve import negotiate
 
 JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -129,7 +129,7 @@ def test_pip_and_uv_resolve_from_metadata_without_downloading_wheels(tmp_path):
     import threading
 
     from tests.helpers import pip_env
-    from wheelworks.serve import make_server
+    from wheelworks.containers.serve import make_server
 
     store = LocalStore(tmp_path / "c")
     publish(store, [make_wheel(tmp_path / "w", "pytally", v, padding=1000) for v in ("1.0", "1.1")])

@@ -13,9 +13,9 @@ import pytest
 
 from tests.fixtures import FIXTURES, git_repo
 from wheelworks import cli
-from wheelworks.config import load
-from wheelworks.pipeline import BuildOptions, build_wheels
-from wheelworks.records import Records
+from wheelworks.config.model import load
+from wheelworks.build.pipeline import BuildOptions, build_wheels
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,7 @@ def test_a_build_fetches_once_and_uses_one_commit_throughout(counted_git, python
 
 
 def test_watch_builds_the_commit_it_saw(counted_git, pythons, tmp_path, monkeypatch):
-    from wheelworks import watch
+    from wheelworks.ci import watch
 
     bare = _bare(tmp_path)
     config_path = tmp_path / "wheelworks.toml"

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from wheelworks import build, cli, tools
-from wheelworks.records import Records
+from wheelworks.build import frontend as build, tools
+from wheelworks import cli
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wheelworks import cli
-from wheelworks.records import Records
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

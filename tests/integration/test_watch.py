@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests import fixtures
-from wheelworks import cli, config, watch
+from wheelworks import cli
+from wheelworks.config import model as config
+from wheelworks.ci import watch
 from wheelworks.containers.local import LocalStore
-from wheelworks.pipeline import BuildOptions
-from wheelworks.records import Records
+from wheelworks.build.pipeline import BuildOptions
+from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 

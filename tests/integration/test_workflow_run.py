@@ -14,7 +14,9 @@ import pytest
 from tests.fixtures import libtally_recipe
 from tests.helpers import pip_install, serving
 from tests.workflow_harness import HarnessError, Runner, StepFailed, image_pythons, load
-from wheelworks import cli, interpreters, platforms
+from wheelworks import cli
+from wheelworks.build import interpreters
+from wheelworks.shared import platforms
 from wheelworks.containers.local import LocalStore
 
 pytestmark = pytest.mark.slow

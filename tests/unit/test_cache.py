@@ -3,7 +3,7 @@
 import os
 import time
 
-from wheelworks.cache import IDLE, Cache
+from wheelworks.shared.cache import IDLE, Cache
 
 
 def _make(cache: Cache, kind: str, name: str) -> None:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wheelworks import ci, cli
-from wheelworks.config import ci_resources, load
-from wheelworks.targets import matrix, platform_targets
+from wheelworks.ci import workflows as ci
+from wheelworks import cli
+from wheelworks.config.model import ci_resources, load
+from wheelworks.build.targets import matrix, platform_targets
 
 SHA = {name: f"{i:x}" * 40 for i, name in enumerate(ci_resources()["actions"], start=1)}
 ALL = list(ci_resources()["platforms"])

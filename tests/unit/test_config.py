@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks.config import load
-from wheelworks.targets import matrix, select_targets
-from wheelworks.errors import ConfigError
-from wheelworks.platforms import Platform
+from wheelworks.config.model import load
+from wheelworks.build.targets import matrix, select_targets
+from wheelworks.shared.errors import ConfigError
+from wheelworks.shared.platforms import Platform
 
 LINUX = Platform("linux", "x86_64", "manylinux_x86_64", "glibc-2.36")
 BASE = """

@@ -1,5 +1,6 @@
 """The house rules the README states, checked on the code itself: only the CLI reads the
-process environment, only run.py starts processes, stages never print."""
+process environment, only shared/run.py starts processes, stages never print, and
+the packages of the pipeline import only what is below them."""
 
 import ast
 from pathlib import Path
@@ -27,10 +28,38 @@ def test_only_the_cli_reads_the_process_environment():
 def test_only_run_py_starts_processes():
     imports = _where(lambda n: (isinstance(n, ast.Import) and any(a.name == "subprocess" for a in n.names))
                      or (isinstance(n, ast.ImportFrom) and n.module == "subprocess"))
-    assert imports == {"run.py"}
+    assert imports == {"shared/run.py"}
 
 
 def test_stages_never_print():
     printers = _where(lambda n: isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print")
-    assert {p for p in printers if not p.startswith("cli/")} == {"progress.py"}  # the reporter the CLI hands in
+    assert {p for p in printers if not p.startswith("cli/")} == set()  # cli/progress.py: the reporter it hands in
 
+
+
+# The pipeline's packages, lowest first: each may import only itself and those before it.
+LAYERS = ("shared", "config", "build", "containers", "release", "ci", "cli")
+
+
+def _package_of(module: str) -> str:
+    return module.split(".")[1] if module.count(".") >= 1 else ""
+
+
+def test_imports_only_point_down():
+    upward = []
+    for name, tree in _modules():
+        here = name.split("/")[0]
+        if here not in LAYERS:  # __init__.py and __main__.py: the top, may import anything
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wheelworks."):
+                there = _package_of(node.module)
+                if LAYERS.index(there) > LAYERS.index(here):
+                    upward.append(f"{name} imports {node.module}")
+    assert not upward
+
+
+def test_every_module_is_in_a_stage_package():
+    loose = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "__main__.py"}
+    assert not loose
+    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()} == set(LAYERS)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks import pythons
-from wheelworks.config import load
-from wheelworks.errors import ConfigError, StepError
-from wheelworks import abi
-from wheelworks.platforms import Platform
-from wheelworks.targets import Target, matrix, select_targets, serves
+from wheelworks.config import pythons
+from wheelworks.config.model import load
+from wheelworks.shared.errors import ConfigError, StepError
+from wheelworks.build import abi
+from wheelworks.shared.platforms import Platform
+from wheelworks.build.targets import Target, matrix, select_targets, serves
 
 TODAY = date(2026, 11, 25)
 LINUX = Platform("linux", "x86_64", "manylinux_x86_64")

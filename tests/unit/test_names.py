@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wheelworks.names import component_problem, ref_problem, relative_problem, repo_problem, secret_problem
+from wheelworks.config.names import component_problem, ref_problem, relative_problem, repo_problem, secret_problem
 
 
 @pytest.mark.parametrize("ref", ["main", "HEAD", "v1.2.3", "release/1.x", "refs/heads/main", "0" * 40, "a1b2c3d",

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from wheelworks import owners
+from wheelworks.shared import owners
 
 
 @pytest.mark.skipif(os.name != "posix", reason="only POSIX has a cheap liveness check")

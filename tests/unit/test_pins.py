@@ -3,7 +3,7 @@ generated workflows use."""
 
 import pytest
 
-from wheelworks.pins import install_kind, pin_problem
+from wheelworks.config.pins import install_kind, pin_problem
 
 HASH = "sha256:" + "ab" * 32
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks import interpreters, repair, venvs
-from wheelworks.platforms import Platform
+from wheelworks.build import interpreters, repair, venvs
+from wheelworks.shared.platforms import Platform
 
 POSIX_ONLY = ("fcntl", "pwd", "grp", "resource", "termios")
 

@@ -2,8 +2,8 @@ import io
 
 from rich.console import Console
 
-from wheelworks.progress import LiveReporter, PlainReporter, reporter_for, summary_table
-from wheelworks.records import BuildRecord, StepRecord, TargetRecord
+from wheelworks.cli.progress import LiveReporter, PlainReporter, reporter_for, summary_table
+from wheelworks.build.records import BuildRecord, StepRecord, TargetRecord
 
 
 class _Terminal(io.StringIO):

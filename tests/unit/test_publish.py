@@ -1,12 +1,12 @@
 """Publishing's decisions: which claims pruning removes (per (Python, platform), counting
 only versions whose publish completed), and what the container's dashboard reads."""
 
-from wheelworks import publish
+from wheelworks.containers import publish
 from wheelworks.containers import RECORDS, open_store
 from wheelworks.containers.index import IndexedFile
 from wheelworks.containers.state import ContainerState, tags_of
-from wheelworks.publish import prune_set
-from wheelworks.records import BuildRecord
+from wheelworks.containers.publish import prune_set
+from wheelworks.build.records import BuildRecord
 
 LINUX, MAC = "manylinux_2_28_x86_64", "macosx_11_0_arm64"
 

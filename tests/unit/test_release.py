@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wheelworks.containers.client import RemoteFile
-from wheelworks.release import Gate, gate, refused
-from wheelworks.release import tested_wheels as evidence  # not collected as a test
+from wheelworks.release.gate import Gate, gate, refused
+from wheelworks.release.gate import tested_wheels as evidence  # not collected as a test
 
 SHA = "a" * 64
 WHEEL = "pytally-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks import reproducible
+from wheelworks.build import reproducible
 
 
 def _wheel(path: Path, order: list[str]) -> Path:

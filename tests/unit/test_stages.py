@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from wheelworks import interpreters, repair
-from wheelworks.recipes import LibraryRecipe
-from wheelworks.errors import WheelworksError
-from wheelworks.libraries import commands, recipe_key, search_environment
-from wheelworks.platforms import Platform
-from wheelworks.records import BuildRecord, Records, StepRecord, TargetRecord
-from wheelworks.test import clean_environment
+from wheelworks.build import interpreters, repair
+from wheelworks.config.recipes import LibraryRecipe
+from wheelworks.shared.errors import WheelworksError
+from wheelworks.build.libraries import commands, recipe_key, search_environment
+from wheelworks.shared.platforms import Platform
+from wheelworks.build.records import BuildRecord, Records, StepRecord, TargetRecord
+from wheelworks.build.test import clean_environment
 
 SRC, BUILD, PREFIX = Path("/s"), Path("/b"), Path("/p")
 
@@ -138,7 +138,7 @@ def test_record_ids_are_unique_even_when_started_together(tmp_path):
 
 
 def test_masking_of_environment_credentials():
-    from wheelworks import masking
+    from wheelworks.shared import masking
 
     masking.register_environment({"DEBUG_TOKEN": "true", "MY_API_KEY": "k3y-0f-the-api", "MY_API_TOKEN": "abc1234",
                                   "PIN_SECRET": "4711", "SIGNING_PRIVATE_KEY_FILE": "/x/key.pem"})
@@ -147,13 +147,13 @@ def test_masking_of_environment_credentials():
 
 
 def test_masking_registry_starts_empty_in_every_test():
-    from wheelworks import masking
+    from wheelworks.shared import masking
 
     assert masking.mask("k3y-0f-the-api abc1234") == "k3y-0f-the-api abc1234"
 
 
 def test_signatures_go_only_to_indexes_that_take_them():
-    from wheelworks.release import accepts_signatures, simple_index
+    from wheelworks.release.upload import accepts_signatures, simple_index
 
     assert not accepts_signatures("https://upload.pypi.org/legacy/")
     assert not accepts_signatures("https://test.pypi.org/legacy/")
@@ -164,7 +164,7 @@ def test_signatures_go_only_to_indexes_that_take_them():
 
 
 def test_vendoring_judges_what_the_wheel_needs(tmp_path):
-    from wheelworks.vendoring import Need, judge, library_stems, needs
+    from wheelworks.build.vendoring import Need, judge, library_stems, needs
 
     (tmp_path / "p" / "lib").mkdir(parents=True)
     for name in ("libtally.so", "libtally.so.1", "libtally.so.1.2.3", "libscore.so", "libfreetype.so.6"):
@@ -200,8 +200,9 @@ def test_recipe_subdir_and_jobs_reach_the_commands(tmp_path):
 
 
 def test_autotools_without_configure_or_autoreconf_is_one_line_naming_the_packages(tmp_path):
-    from wheelworks import libraries, platforms
-    from wheelworks.cache import Cache
+    from wheelworks.build import libraries
+    from wheelworks.shared import platforms
+    from wheelworks.shared.cache import Cache
 
     source = tmp_path / "libnoconf"
     source.mkdir()
@@ -216,7 +217,7 @@ def test_autotools_without_configure_or_autoreconf_is_one_line_naming_the_packag
 
 
 def test_the_dashboard_orders_targets_by_version_and_takes_any_identifier():
-    from wheelworks.report import overview_html
+    from wheelworks.build.report import overview_html
 
     record = BuildRecord(id="b1", project="p", repo=".", ref="main", config="c", config_digest="d", platform="x",
                          started=0.0)
@@ -230,7 +231,7 @@ def test_the_dashboard_orders_targets_by_version_and_takes_any_identifier():
 
 
 def test_a_build_page_shows_what_each_build_environment_held():
-    from wheelworks.report import build_html
+    from wheelworks.build.report import build_html
 
     record = BuildRecord(id="b1", project="p", repo=".", ref="main", config="c", config_digest="d", platform="x",
                          started=0.0)

@@ -16,9 +16,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
-from wheelworks import masking, secrets
 from wheelworks.cli import building, inspecting, publishing, repository
-from wheelworks.errors import WheelworksError
+from wheelworks.config import secrets
+from wheelworks.shared import masking
+from wheelworks.shared.errors import WheelworksError
 
 GROUPS = (building, publishing, repository, inspecting)
 

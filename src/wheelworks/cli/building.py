@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Mapping
 
-from wheelworks import config as config_mod
-from wheelworks import masking, watch
+from wheelworks.build.pipeline import build_wheels, targets_here
+from wheelworks.build.records import BuildRecord, Records
+from wheelworks.ci import watch
 from wheelworks.cli.options import add_building, build_options, config_path, load_config, seconds
-from wheelworks.pipeline import build_wheels, targets_here
-from wheelworks.progress import LiveReporter, PlainReporter, reporter_for, summary_table
-from wheelworks.records import BuildRecord, Records
-from wheelworks.run import tail
+from wheelworks.cli.progress import LiveReporter, PlainReporter, reporter_for, summary_table
+from wheelworks.config import model as config_mod
+from wheelworks.shared import masking
+from wheelworks.shared.run import tail
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,11 +7,11 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from wheelworks import cache
+from wheelworks.build.records import Records
+from wheelworks.build.report import write_report
 from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, cache_dir, positive
-from wheelworks.errors import RecordsError
-from wheelworks.records import Records
-from wheelworks.report import write_report
+from wheelworks.shared import cache
+from wheelworks.shared.errors import RecordsError
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,10 +7,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from wheelworks import config as config_mod
-from wheelworks.cache import default_root
-from wheelworks.errors import WheelworksError
-from wheelworks.pipeline import BuildOptions
+from wheelworks.build.pipeline import BuildOptions
+from wheelworks.config import model as config_mod
+from wheelworks.shared.cache import default_root
+from wheelworks.shared.errors import WheelworksError
 
 
 def add_config(p: argparse.ArgumentParser) -> None:

@@ -7,14 +7,15 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from wheelworks import config as config_mod
-from wheelworks.cache import Cache
 from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, cache_dir, load_config
+from wheelworks.config import model as config_mod
 from wheelworks.containers import open_container, open_store
 from wheelworks.containers.client import ContainerIndex, open_index
-from wheelworks.publish import Published, delivery_from, publish_build
-from wheelworks.release import PLATFORMS, ReleaseResult, UploadTarget, config_gate, release
-from wheelworks.serve import check_root, make_server
+from wheelworks.containers.publish import Published, delivery_from, publish_build
+from wheelworks.containers.serve import check_root, make_server
+from wheelworks.release.gate import config_gate
+from wheelworks.release.upload import PLATFORMS, ReleaseResult, UploadTarget, release
+from wheelworks.shared.cache import Cache
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,11 +9,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from wheelworks import atomic, ci, runner_install, secrets
-from wheelworks.cache import Cache
+from wheelworks.build.targets import build_matrix
+from wheelworks.ci import runner_install
+from wheelworks.ci import workflows as ci
 from wheelworks.cli.options import add_cache_dir, cache_dir, load_config
-from wheelworks.errors import UsageError
-from wheelworks.targets import build_matrix
+from wheelworks.config import secrets
+from wheelworks.shared import atomic
+from wheelworks.shared.cache import Cache
+from wheelworks.shared.errors import UsageError
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

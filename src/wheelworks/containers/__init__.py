@@ -1,7 +1,7 @@
 """Wheel containers: where built wheels are published, behind one small storage interface.
 
 A backend stores opaque objects by key; everything about wheels and indexes lives in
-``wheelworks.publish`` and ``containers.index``, so a new store (Swift, GCS…) is one
+``wheelworks.containers.publish`` and ``containers.index``, so a new store (Swift, GCS…) is one
 module with the seven methods of ``Store``, registered by URL scheme in ``BACKENDS``.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-from wheelworks.config import ContainerConfig
-from wheelworks.errors import ContainerError
-from wheelworks.paths import is_url
-from wheelworks.secrets import reveal
+from wheelworks.config.model import ContainerConfig
+from wheelworks.config.secrets import reveal
+from wheelworks.shared.errors import ContainerError
+from wheelworks.shared.paths import is_url
 
 # The layout of a container, for every module that reads or writes one.
 FILES = "files/"  # files/<sha256[:16]>/<wheel>: bytes, content-addressed, never overwritten

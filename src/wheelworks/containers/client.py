@@ -25,9 +25,9 @@ from packaging.utils import canonicalize_name
 from wheelworks.containers import CLAIMS, RECORDS, SIMPLE, Store, open_store
 from wheelworks.containers.index import JSON_TYPE
 from wheelworks.containers.state import decode_claim
-from wheelworks.downloads import url_chunks
-from wheelworks.errors import ReleaseError
-from wheelworks.paths import is_url
+from wheelworks.shared.downloads import url_chunks
+from wheelworks.shared.errors import ReleaseError
+from wheelworks.shared.paths import is_url
 
 _ACCEPT = f"{JSON_TYPE}, text/html;q=0.5"
 PAGE_CAP = 64 << 20  # bytes of an index page read; pip's own project pages are far smaller

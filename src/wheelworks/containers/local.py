@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from wheelworks import atomic
 from wheelworks.containers import META, SCRATCH
-from wheelworks.errors import ContainerError
+from wheelworks.shared import atomic
+from wheelworks.shared.errors import ContainerError
 
 CHUNK = 1 << 20
 

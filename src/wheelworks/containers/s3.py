@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 from wheelworks.containers import FILES
-from wheelworks.errors import ContainerError
+from wheelworks.shared.errors import ContainerError
 
 _DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"}
 CHUNK = 1 << 20

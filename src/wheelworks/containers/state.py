@@ -27,8 +27,8 @@ from wheelworks.containers.index import (
     root_html,
     root_json,
 )
-from wheelworks.errors import ContainerError
-from wheelworks.hashes import digest
+from wheelworks.shared.errors import ContainerError
+from wheelworks.shared.hashes import digest
 
 REBUILD_ATTEMPTS = 30
 INDEXED = META + "indexed"  # the state (claims and files) the index pages were written from

@@ -1,0 +1,170 @@
+"""One wheel per interpreter, with pypa/build or uv as the frontend.
+
+frontends:
+  build       pypa/build in a cached build environment made with pip
+  build[uv]   pypa/build in a cached build environment made with uv (the default)
+  uv          `uv build`, which also caches its build environments
+Without uv on the machine, the last two fall back to "build". With uv, the build
+requirements are first resolved to exact versions, kept for [build] requires-max-age
+hours (``Frontend.requires``): the environment is made of them, and they are inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wheelworks.build import tools, venvs
+from wheelworks.build.interpreters import Interpreter
+from wheelworks.shared import atomic
+from wheelworks.shared.cache import Cache, locked
+from wheelworks.shared.compat import tomllib
+from wheelworks.shared.errors import CommandError, StepError
+from wheelworks.shared.hashes import digest
+from wheelworks.shared.paths import prepend_path
+from wheelworks.shared.run import run
+
+# Installed with the project's build requirements into its cached build environment.
+FRONTEND_REQUIREMENTS = ("build>=1.2",)
+
+
+@dataclass(frozen=True)
+class BuildEnvironment:
+    """Where a build runs: the python that runs it and, for pypa/build, the cached venv
+    whose tools (meson, ninja, cmake, cython…) the backend runs by name from PATH."""
+
+    python: Path
+    venv: Path | None  # None: ``uv build`` makes, and activates, an environment of its own
+    os_name: str
+
+    def activate(self, base: Mapping[str, str]) -> dict[str, str]:
+        """``base`` with the venv's scripts folder first on PATH, as pypa/build's own isolated builds have it."""
+        return venvs.activated(self.venv, base, self.os_name) if self.venv is not None else dict(base)
+
+
+@dataclass(frozen=True)
+class Frontend:
+    name: str  # one of FRONTENDS, after any fallback
+    uv: Path | None = None  # the uv binary, for "build[uv]" and "uv"
+    config_settings: tuple[tuple[str, str], ...] = ()  # [build] config-settings, for the backend's every hook
+
+    def requires(self, interpreter: Interpreter, source: Path, cache: Cache, env: Mapping[str, str], log: Path,
+                 now: float, max_age: float) -> tuple[str, ...]:
+        """What the build environment holds: build-system.requires (and pypa/build)
+        resolved with uv to exact versions, again once the last resolution is ``max_age``
+        seconds old, so a new release of a build requirement reaches the nightlies (and,
+        being in the input key, rebuilds their targets). Without uv, or offline with no
+        earlier resolution, the requirements as written."""
+        specs = sorted({*build_requires(source), *(FRONTEND_REQUIREMENTS if self.name != "uv" else ())})
+        if self.uv is None:
+            return tuple(specs)
+        key = digest([str(interpreter.path.resolve()), interpreter.build, specs])
+        saved = cache.path("buildenvs", f"py{interpreter.key}-{key[:12]}.resolved.json")
+        earlier = _read_resolution(saved)
+        if earlier is not None and 0 <= now - earlier[0] < max_age:
+            return earlier[1]
+        with tempfile.TemporaryDirectory() as tmp:
+            wanted = Path(tmp) / "requires.txt"
+            wanted.write_text("\n".join(specs) + "\n", encoding="utf-8")
+            try:
+                out = run([self.uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python",
+                           interpreter.path, wanted], log=log, env=env, capture=True)
+            except CommandError:
+                return earlier[1] if earlier else tuple(specs)  # offline: what was resolved last, or as written
+        # name==version per line (a direct reference stays "name @ url"); no comments or options
+        pins = tuple(sorted(line.strip() for line in out.splitlines() if line.strip()[:1] not in ("", "#", "-")))
+        atomic.write_text(saved, json.dumps({"time": now, "pins": pins}) + "\n")
+        return pins
+
+    def prepare(self, interpreter: Interpreter, cache: Cache, log: Path, os_name: str, source: Path,
+                env: Mapping[str, str], requires: Sequence[str]) -> BuildEnvironment:
+        """Where the build runs: for pypa/build, a cached build environment of ``requires``
+        (from ``requires()``) at a path that stays the same while they do (so compiler
+        caches hit on headers it brings, numpy's say); for uv, the interpreter."""
+        if self.name == "uv":
+            return BuildEnvironment(interpreter.path, None, os_name)
+        # A venv made by uv has no pip, one made by venv has: they are different entries.
+        maker = "uv" if self.uv else "venv"
+        key = digest([str(interpreter.path.resolve()), interpreter.build, list(requires), maker])
+        entry = cache.path("buildenvs", f"py{interpreter.key}-{key[:12]}")
+        cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, list(requires), log, os_name, env,
+                                                      uv=self.uv))
+        built = BuildEnvironment(venvs.python(entry, os_name), entry, os_name)
+        # What the backend asks for beyond build-system.requires (setup.py may add; meson-python and
+        # scikit-build-core add ninja or cmake when PATH has none): added once, under the lock.
+        with locked(entry):
+            query = run([built.python, "-c", _DYNAMIC, source, json.dumps(dict(self.config_settings))], log=log,
+                        env=built.activate(env), capture=True)
+            extra = json.loads(query.splitlines()[-1])
+            if extra:
+                venvs.install(entry, extra, log, os_name, env, self.uv)
+        return built
+
+    def build_wheel(self, where: BuildEnvironment, source: Path, out: Path, env: Mapping[str, str], log: Path,
+                    requires: Sequence[str] = ()) -> Path:
+        """Build ``source`` into a wheel in the empty folder ``out``; returns the wheel.
+        ``uv build`` makes its own build environment, held to ``requires`` (from
+        ``requires()``), as the cached one of pypa/build is made of them."""
+        out.mkdir(parents=True, exist_ok=True)
+        if self.name == "uv":
+            assert self.uv is not None
+            constraints = out.with_name("build-constraints.txt")
+            constraints.write_text("".join(f"{pin}\n" for pin in requires), encoding="utf-8")
+            cmd: list[str | Path] = [self.uv, "build", "--wheel", "--python", where.python, "--build-constraints",
+                                     constraints, "--out-dir", out, source]
+        else:  # in the prepared environment, which has what the build needs
+            cmd = [where.python, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", out,
+                   source]
+        cmd += [f"--config-setting={key}={value}" for key, value in self.config_settings]
+        # The environment's tools first, then uv (pypa/build's --installer uv looks for it on PATH)
+        env = where.activate(prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
+        run(cmd, log=log, cwd=source, env=env)
+        return only_wheel(out, "the build")
+
+
+def frontend(requested: str, env: Mapping[str, str], config_settings: Mapping[str, str] | None = None) -> Frontend:
+    settings = tuple(sorted((config_settings or {}).items()))
+    uv = tools.uv(env) if requested != "build" else None
+    return Frontend(requested, uv, settings) if uv else Frontend("build", None, settings)
+
+
+# The backend's requirements that the environment does not satisfy yet, as JSON.
+_DYNAMIC = """
+import json, sys
+from build import ProjectBuilder, check_dependency
+builder = ProjectBuilder(sys.argv[1])
+settings = json.loads(sys.argv[2]) or None
+missing = {d for req in builder.get_requires_for_build("wheel", settings) for d in check_dependency(req)}
+print(json.dumps(sorted(m[0] for m in missing)))
+"""
+
+
+def build_requires(source: Path) -> list[str]:
+    """The project's build-system.requires (setuptools when it has none, as PEP 518 says)."""
+    try:
+        data = tomllib.loads((source / "pyproject.toml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ["setuptools>=40.8.0"]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise StepError(f"{source / 'pyproject.toml'}: cannot read build-system.requires ({exc})") from None
+    requires = data.get("build-system", {}).get("requires", ["setuptools>=40.8.0"])
+    return sorted(str(r) for r in requires)
+
+
+def _read_resolution(path: Path) -> tuple[float, tuple[str, ...]] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return float(data["time"]), tuple(data["pins"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def only_wheel(folder: Path, made_by: str) -> Path:
+    """The one wheel ``made_by`` left in ``folder``: none or several is that step's failure."""
+    wheels = sorted(folder.glob("*.whl"))
+    if len(wheels) != 1:
+        raise StepError(f"expected one wheel from {made_by}, found {len(wheels)} in {folder}")
+    return wheels[0]

@@ -1,0 +1,68 @@
+"""What a target's wheel depends on, as one key: equal keys, equal wheels.
+
+A target whose key matches an earlier passing target, whose wheel is still there with its
+recorded sha256, is reused: no build, repair or test. The key covers the source tree at
+the build commit (a git tree hash, or a digest of a folder or sdist), every config value
+that reaches the target (build environment values hashed, never kept in clear), the
+libraries' recipe keys, the interpreter (path, version, ABI and build), and the versions of
+wheelworks and of the repair tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+
+from wheelworks.build.interpreters import Interpreter
+from wheelworks.build.records import BuildRecord, TargetRecord
+from wheelworks.config.model import Config
+from wheelworks.shared.hashes import digest
+
+_TOOLS = ("wheelworks", "auditwheel", "delocate", "delvewheel", "build", "abi3audit")
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {}
+    for name in _TOOLS:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def target_key(config: Config, identifier: str, source: str, library_keys: Sequence[str],
+               interpreter: Interpreter, frontend: str, build_requires: Sequence[str], tools: Mapping[str, str]) -> str:
+    """The input key of one target."""
+    build = config.build
+    return digest({
+        "identifier": identifier,
+        "source": source,
+        "subdir": config.project.subdir,
+        "environment": {k: hashlib.sha256(v.encode()).hexdigest() for k, v in sorted(build.environment.items())},
+        "before-build": build.before_build,
+        "config-settings": dict(sorted(build.config_settings.items())),
+        "frontend": frontend,
+        "build-requires": list(build_requires),
+        "abi3": build.abi3,
+        "repair-exclude": list(build.repair_exclude),
+        "test": asdict(config.test),
+        "libraries": list(library_keys),
+        "interpreter": {"path": str(interpreter.path), "version": interpreter.version,
+                        "free-threaded": interpreter.free_threaded, "build": interpreter.build},
+        "tools": dict(tools),
+    })
+
+
+def reusable(key: str, records: Sequence[BuildRecord],
+             wheel_sha256: Callable[[str], str | None]) -> tuple[BuildRecord, TargetRecord] | None:
+    """The newest earlier passing target with this key whose wheel is still there with its
+    recorded sha256 (``wheel_sha256``: a wheelhouse file's hash, None if it is gone)."""
+    for record in reversed(records):
+        for target in record.targets:
+            if target.key == key and target.status == "ok" and target.wheel and target.sha256 \
+                    and wheel_sha256(target.wheel) == target.sha256:
+                return record, target
+    return None

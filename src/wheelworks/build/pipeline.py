@@ -1,0 +1,451 @@
+"""``wheelworks build``: source -> libraries -> per target build, repair, test -> record.
+
+Stages never print; they report progress through a Reporter, which the CLI renders.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from packaging.utils import parse_wheel_filename
+
+from wheelworks.build import abi, interpreters, libraries, repair, reproducible, test, tools, vendoring
+from wheelworks.build.frontend import Frontend, frontend
+from wheelworks.build.inputs import reusable, target_key, tool_versions
+from wheelworks.build.interpreters import Interpreter
+from wheelworks.build.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
+from wheelworks.build.reproducible import commit_epoch
+from wheelworks.build.source import Checkout, checkout, resolve
+from wheelworks.build.targets import Matrix, Target, build_matrix, select_targets, serves
+from wheelworks.config.model import Config
+from wheelworks.config.secrets import reveal
+from wheelworks.shared import atomic, owners, platforms
+from wheelworks.shared import run as run_mod
+from wheelworks.shared.atomic import sweep_partials
+from wheelworks.shared.cache import Cache
+from wheelworks.shared.errors import ConfigError, WheelworksError
+from wheelworks.shared.hashes import file_sha256
+from wheelworks.shared.masking import without_credentials
+from wheelworks.shared.run import run
+
+T = TypeVar("T")
+
+
+class Reporter(Protocol):
+    def event(self, scope: str, step: str, status: str, seconds: float | None = None) -> None:
+        """``scope`` is a target identifier, "source" or "library"; ``status`` is one of
+        start, ok, cached, failed, missing."""
+
+
+class SilentReporter:
+    def event(self, scope: str, step: str, status: str, seconds: float | None = None) -> None:
+        pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildOptions:
+    wheelhouse: Path
+    builds_dir: Path
+    cache_dir: Path
+    only: str | None = None
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    rebuild: bool = False  # build every target even if an earlier build had the same inputs
+    commit: str | None = None  # the commit to build, when the caller resolved the ref already (watch)
+    env: Mapping[str, str]  # the environment, passed down from the CLI; nothing below it reads os.environ
+
+
+def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | None = None) -> BuildRecord:
+    """Build, repair and test a wheel for every selected target; returns the saved record,
+    whose status is "ok" only if every target passed.
+
+    The ref is resolved to a commit once, with the build's one fetch; the matrix, the
+    checkout and the record use that commit. Input errors (an unknown ref, no targets,
+    missing interpreters) raise before anything is recorded; a failure of the checkout or
+    library stage is saved in the record, then raised.
+    """
+    reporter = reporter or SilentReporter()
+    platform = platforms.native()
+    cache = Cache(options.cache_dir)
+    reporter.event("source", config.project.build_commit, "start")
+    with tempfile.TemporaryDirectory() as tmp:  # the log moves into the record once there is one
+        early_log = Path(tmp) / "source.log"
+        revision = resolve(config.project, cache, early_log, options.env, options.commit)
+        versions = build_matrix(config, cache, early_log, options.env, revision)
+        targets = select_targets(config, platform, versions, options.only)
+        if not targets:
+            raise ConfigError(
+                f"{config.path.name}: no target selected for {platform.tag} (matrix: "
+                f"{', '.join(versions.versions) or 'empty'}, from {versions.describe()})",
+                "check [build] python, enable and skip, requires-python, and --only",
+            )
+        found = _interpreters(config, targets, versions, options.env, platform, reporter)
+        store = Records(options.builds_dir)
+        build_id = store.new_id()
+        source_log = store.log(build_id, "source")
+        if early_log.exists():  # a folder or sdist, or a set [build] python, may leave none
+            shutil.copyfile(early_log, source_log)
+    pid, host = owners.this_process()
+    record = BuildRecord(
+        id=build_id,
+        commit=revision.commit,
+        project=config.project.name,
+        repo=config.project.repo,
+        ref=config.project.build_commit,
+        config=str(config.path),
+        config_digest=config.digest,
+        platform=platform.tag,
+        started=time.time(),
+        wheelhouse=str(options.wheelhouse),
+        pid=pid,
+        host=host,
+        matrix=list(versions.versions),
+        matrix_source=versions.describe(),
+        targets=[
+            TargetRecord(t.identifier, t.python, status="pending" if t.python in found else "missing")
+            for t in targets
+        ],
+    )
+    store.save(record)
+    cache.sweep_tmp(time.time())
+    cache.sweep_idle(time.time())
+    sweep_partials(options.wheelhouse, time.time())
+    work = cache.path("tmp", f"build-{record.id}")
+    cache.claim_tmp(work)
+    interrupted = threading.Event()
+    try:
+        tree = checkout(config.project, revision, cache, work / "source", source_log, options.env,
+                        [options.builds_dir, options.wheelhouse])
+        record.commit, record.source = tree.commit, tree.source
+        reporter.event("source", tree.commit or config.project.build_commit, "ok")
+        # From here on, everything runs the project's code or the recipes' (backends, hooks,
+        # configure scripts, tests): none of it sees a credential the config did not pass on.
+        environment = {k: reveal(v, f"build.environment.{k}", options.env) for k, v in config.build.environment.items()}
+        options = replace(options, env=without_credentials(options.env, config.build.pass_environment))
+        prefix = _libraries(config, options, cache, platform, store, record, reporter)
+        chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
+        requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
+        runner = _TargetRunner(
+            config, options, platform, cache, store, record, tree, prefix, work, reporter, chosen,
+            tools.find("ccache", options.env) if config.build.ccache else None,
+            interrupted, commit_epoch(tree.epoch, options.env),
+            [] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id], requires,
+            environment,
+        )
+        versions_of_tools = tool_versions()
+        library_keys = [lib.key for lib in prefix.libraries]
+        jobs = []
+        for target, result in zip(targets, record.targets, strict=True):
+            if target.python in found:
+                result.build_requires = list(requires[target.python])
+                result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
+                                        chosen.name, requires[target.python], versions_of_tools)
+                jobs.append(_Job(target, result, found[target.python]))
+        pool = ThreadPoolExecutor(max_workers=options.jobs)
+        try:
+            lead = runner.lead(jobs)
+            if lead is not None:
+                pool.submit(runner.run, lead).result()
+            for future in [pool.submit(work) for work in runner.rest(lead, jobs)]:
+                future.result()
+        except BaseException:
+            interrupted.set()  # stop scheduling at once, end what runs
+            run_mod.stop_all()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        record.status = "ok" if all(t.status in ("ok", "missing") for t in record.targets) else "failed"
+        if record.status == "failed":
+            record.error = failure_summary(record, store.folder(record.id))
+    except WheelworksError as exc:
+        record.status, record.error = "failed", str(exc)
+        raise
+    except KeyboardInterrupt:
+        record.status, record.error = "interrupted", "interrupted (Ctrl-C or SIGTERM)"
+        for result in record.targets:
+            if result.status in ("pending", "running"):
+                result.status = "interrupted"
+        raise
+    finally:
+        run_mod.resume()
+        record.finished = time.time()
+        store.save(record)
+        shutil.rmtree(work, ignore_errors=True)
+    return record
+
+
+def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
+                      found: Mapping[str, Interpreter], store: Records, record: BuildRecord) -> dict[str, tuple[str, ...]]:
+    """Per CPython, the exact build requirements its build environment holds; resolved
+    for every CPython at once (waiting on the index more than on a CPU, whatever -j says)
+    when the last resolution has expired."""
+    now, max_age = time.time(), config.build.requires_max_age * 3600.0
+    pythons = sorted(p for p in {t.python for t in record.targets} if p in found)
+    with ThreadPoolExecutor(max_workers=max(len(pythons), 1)) as pool:
+        resolved = pool.map(lambda python: chosen.requires(found[python], tree.tree, cache, options.env,
+                                                           store.log(record.id, "requires", python), now, max_age),
+                            pythons)
+        return dict(zip(pythons, resolved, strict=True))
+
+
+def failure_summary(record: BuildRecord, folder: Path) -> str:
+    """What a failed build's record says at the top: which targets failed, and where in the
+    build's ``folder`` their wheels are kept."""
+    bad = [t for t in record.targets if t.status == "failed"]
+    kept = [str(folder / t.kept) for t in bad if t.kept]
+    return (f"{len(bad)} of {len(record.targets)} targets failed: {', '.join(t.identifier for t in bad)}"
+            + (f"; failed wheels kept: {', '.join(kept)}" if kept else ""))
+
+
+def targets_here(config: Config, options: BuildOptions) -> tuple[Matrix, list[tuple[Target, Interpreter | None]]]:
+    """The matrix, and the targets a build here selects with the CPython each would use
+    (None: absent here; the generated CI provides it). Builds nothing."""
+    with tempfile.TemporaryDirectory() as tmp:  # nothing is built: the fetch's log is not kept
+        versions = build_matrix(config, Cache(options.cache_dir), Path(tmp) / "source.log", options.env)
+    native = platforms.native()
+    found = interpreters.discover(versions.versions, config.build.interpreters, options.env, native.os)
+    return versions, [(t, found.get(t.python)) for t in select_targets(config, native, versions, options.only)]
+
+
+def _interpreters(
+    config: Config, targets: list[Target], versions: Matrix, env: Mapping[str, str], platform: platforms.Platform,
+    reporter: Reporter,
+) -> dict[str, Interpreter]:
+    found = interpreters.discover([t.python for t in targets], config.build.interpreters, env, platform.os)
+    missing = [t for t in targets if t.python not in found]
+    # Versions the config names must be here (unless missing-python = "warn"); versions the
+    # data chose are built where they exist: the generated CI provides the others.
+    if missing and versions.from_config and config.build.missing_python == "error":
+        raise interpreters.missing_error(t.python for t in missing)
+    for target in missing:
+        reporter.event(target.identifier, f"python{target.python}", "missing")
+    return found
+
+
+def _libraries(
+    config: Config, options: BuildOptions, cache: Cache, platform: platforms.Platform, store: Records,
+    record: BuildRecord, reporter: Reporter,
+) -> libraries.Prefix:
+    logs = store.folder(record.id) / "logs" / "libraries"
+    how = libraries.LibraryBuild(cache=cache, platform=platform, logs=logs, jobs=options.jobs, env=options.env)
+    prefix = libraries.build_all(config.libraries, how)
+    for recipe, built in zip(config.libraries, prefix.libraries, strict=True):
+        record.libraries.append(
+            LibraryRecord(
+                name=built.name, version=recipe.version, key=built.key, prefix=str(built.prefix),
+                cached=built.cached, seconds=round(built.seconds, 3),
+                log=str(Path("logs", "libraries", f"{built.name}.log")),
+            )
+        )
+        reporter.event("library", built.name, "cached" if built.cached else "ok", built.seconds)
+    return prefix
+
+
+@dataclass
+class _TargetRunner:
+    """Runs build -> repair -> test for one target at a time (several may run at once)."""
+
+    config: Config
+    options: BuildOptions
+    platform: platforms.Platform
+    cache: Cache
+    store: Records
+    record: BuildRecord
+    checkout: Checkout
+    prefix: libraries.Prefix
+    work: Path
+    reporter: Reporter
+    frontend: Frontend
+    ccache: Path | None
+    interrupted: threading.Event
+    epoch: int  # SOURCE_DATE_EPOCH of the build and the repair
+    earlier: list[BuildRecord]  # records whose passing targets may be reused
+    requires: Mapping[str, tuple[str, ...]]  # per CPython: what its build environment holds (Frontend.requires)
+    environment: Mapping[str, str]  # [build] environment, its secrets decrypted
+
+    def _reused(self, job: _Job) -> bool:
+        """Take an earlier build's wheel when nothing that makes it has changed."""
+        wheelhouse = self.options.wheelhouse
+
+        def sha256(name: str) -> str | None:
+            path = wheelhouse / name
+            return file_sha256(path) if path.is_file() else None
+
+        found = reusable(job.result.key, self.earlier, sha256) if job.result.key else None
+        if found is None:
+            return False
+        record, target = found
+        result = job.result
+        result.interpreter = str(job.interpreter.path)
+        result.steps.append(StepRecord("reused", "ok", 0.0, "", f"nothing changed since build {record.id}"))
+        result.reused_from = target.reused_from or record.id  # the build that tested it, not one that reused it
+        result.built_by = target.built_by
+        self.reporter.event(job.target.identifier, f"reused from {record.id}", "ok", 0.0)
+        self._delivered(result, wheelhouse / str(target.wheel))
+        return True
+
+    def lead(self, jobs: list[_Job]) -> _Job | None:
+        """The job to finish before the others, when the project is, or may be,
+        limited-API (abi3): the lowest GIL CPython, whose one wheel may serve every later one."""
+        gil = [j for j in jobs if not j.target.free_threaded]
+        wanted = self.config.build.abi3
+        if wanted is None:  # not said: its build files tell (a wheel that is not abi3 then costs nothing)
+            wanted = abi.asks_for_limited_api(self.checkout.tree)
+        return gil[0] if gil and wanted else None
+
+    def rest(self, lead: _Job | None, jobs: list[_Job]) -> list[Callable[[], None]]:
+        """The work after ``lead``: each target built on its own, unless ``lead`` made a
+        limited-API wheel; then that wheel is tested on every CPython it serves."""
+        others = [j for j in jobs if j is not lead]
+        built = lead.result.wheel if lead is not None else None
+        if lead is not None and built is not None and not abi.is_abi3(built) and self.config.build.abi3:
+            lead.result.status = "failed"
+            lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel"))
+        if lead is None or built is None or not abi.is_abi3(built):
+            return [functools.partial(self.run, job) for job in others]
+        wheel = self.options.wheelhouse / built
+        return [functools.partial(self.test_only, job, wheel, lead.target.identifier)
+                if serves(job.target.identifier, built) else functools.partial(self.run, job) for job in others]
+
+    def _starts(self, job: _Job) -> bool:
+        """Whether the job has work to do: not when the build was interrupted, nor when
+        an earlier build's wheel is reused."""
+        if self.interrupted.is_set():
+            job.result.status = "interrupted"
+            return False
+        if self._reused(job):
+            return False
+        job.result.status, job.result.interpreter = "running", str(job.interpreter.path)
+        return True
+
+    def run(self, job: _Job) -> None:
+        target, result, interpreter = job.target, job.result, job.interpreter
+        if not self._starts(job):
+            return
+        folder = self.work / target.identifier
+        try:
+            tree, wheel = self._step(target, result, "build", lambda log: self._build(target, interpreter, folder, log))
+            if self.ccache:
+                result.ccache = tools.ccache_counts(folder / "ccache-stats.log")
+            repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log, result))
+        except (WheelworksError, OSError):
+            result.status = "interrupted" if self.interrupted.is_set() else "failed"
+            return
+        try:
+            if abi.is_abi3(repaired.name):
+                self._step(target, result, "abi3audit", lambda log: abi.audit(repaired, self.options.env, log))
+            self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log, result))
+        except (WheelworksError, OSError):
+            result.status = "interrupted" if self.interrupted.is_set() else "failed"
+            if not self.interrupted.is_set():  # the evidence, for inspection: never delivered
+                kept = self.store.folder(self.record.id) / "failed" / repaired.name
+                atomic.copy(repaired, kept)
+                result.kept = str(kept.relative_to(self.store.folder(self.record.id)))
+            return
+        self._delivered(result, _deliver(repaired, self.options.wheelhouse))
+
+    def test_only(self, job: _Job, wheel: Path, built_by: str) -> None:
+        """Test the limited-API wheel ``built_by`` made, on this target's CPython."""
+        target, result, interpreter = job.target, job.result, job.interpreter
+        if not self._starts(job):
+            return
+        result.built_by = built_by
+        folder = self.work / target.identifier
+        tree = self.work / built_by / "src" / self.checkout.tree.relative_to(self.checkout.root)
+        try:
+            self._step(target, result, "test", lambda log: self._test(interpreter, wheel, tree, folder, log, result))
+        except (WheelworksError, OSError):
+            result.status = "interrupted" if self.interrupted.is_set() else "failed"
+            return
+        self._delivered(result, wheel)
+
+    @staticmethod
+    def _delivered(result: TargetRecord, final: Path) -> None:
+        result.wheel = final.name
+        result.tags = sorted(str(tag) for tag in parse_wheel_filename(final.name)[3])
+        result.sha256 = file_sha256(final)
+        result.size = final.stat().st_size
+        result.status = "ok"
+
+    def _step(self, target: Target, result: TargetRecord, name: str, action: Callable[[Path], T]) -> T:
+        log = self.store.log(self.record.id, target.identifier, name)
+        relative = str(log.relative_to(self.store.folder(self.record.id)))
+        self.reporter.event(target.identifier, name, "start")
+        start = time.monotonic()
+        try:
+            value = action(log)
+        except (WheelworksError, OSError) as exc:
+            seconds = round(time.monotonic() - start, 3)
+            status = "interrupted" if self.interrupted.is_set() else "failed"
+            result.steps.append(StepRecord(name, status, seconds, relative, str(exc)))
+            self.reporter.event(target.identifier, name, status, seconds)
+            raise
+        seconds = round(time.monotonic() - start, 3)
+        result.steps.append(StepRecord(name, "ok", seconds, relative))
+        self.reporter.event(target.identifier, name, "ok", seconds)
+        return value
+
+    def _build(self, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> tuple[Path, Path]:
+        """A private copy of the source (targets may build at once) and its wheel, whose
+        ABI is checked against the target's."""
+        shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
+        tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
+        where = self.frontend.prepare(interpreter, self.cache, log, self.platform.os, tree, self.options.env,
+                                      self.requires[target.python])
+        env = self.prefix.environment(self.options.env, self.platform.os)
+        if self.ccache:
+            env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)
+        env.update({k: v.replace("{prefix}", str(self.prefix.path)) for k, v in self.environment.items()})
+        env = reproducible.environment(env, self.epoch, folder / "src")
+        if self.config.build.before_build:
+            run(self.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
+        wheel = self.frontend.build_wheel(where, tree, folder / "dist", env, log, self.requires[target.python])
+        abi.check(target, wheel.name)
+        return tree, wheel
+
+    def _repair(self, wheel: Path, folder: Path, log: Path, result: TargetRecord) -> Path:
+        out = folder / "repaired"
+        plan = repair.plan(wheel, out, self.platform, self.prefix.path, self.config.build.repair_exclude)
+        repaired = repair.apply(plan, wheel, out, {**self.options.env, "SOURCE_DATE_EPOCH": str(self.epoch)}, log)
+        reproducible.normalize(repaired, self.epoch)
+        if self.platform.os == "linux":  # what came from the host, not from a recipe: said, not hidden
+            result.host_libraries = vendoring.host_libraries(
+                repaired, vendoring.library_stems(lib.prefix for lib in self.prefix.libraries))
+            with log.open("a", encoding="utf-8") as stream:
+                stream.writelines(f"from the host: {entry}\n" for entry in result.host_libraries)
+        return repaired
+
+    def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path,
+              result: TargetRecord) -> None:
+        hidden = [self.prefix.path, *(lib.prefix for lib in self.prefix.libraries)]
+        python = test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden,
+                                self.options.env, log, self.platform.os, self.frontend.uv)
+        prefixes = [lib.prefix for lib in self.prefix.libraries]
+        if self.platform.os == "linux" and vendoring.library_stems(prefixes):  # /proc/self/maps: Linux's view
+            name = parse_wheel_filename(wheel.name)[0]
+            found = vendoring.check(python, name, prefixes, log)
+            result.vendored = list(found.vendored)
+            result.host_copies = list(found.system)
+
+
+@dataclass(frozen=True)
+class _Job:
+    target: Target
+    result: TargetRecord
+    interpreter: Interpreter
+
+
+def _deliver(wheel: Path, wheelhouse: Path) -> Path:
+    """Copy a tested wheel into the wheelhouse; a same-named older wheel is replaced whole."""
+    final = wheelhouse / wheel.name
+    atomic.copy(wheel, final)
+    return final

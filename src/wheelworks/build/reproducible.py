@@ -1,0 +1,81 @@
+"""Byte-for-byte reproducible wheels: the same inputs give the same wheel, anywhere.
+
+The build and the repair run with SOURCE_DATE_EPOCH set to the build commit's time and
+compiler paths mapped to "." (-ffile-prefix-map), so no timestamp or work-tree path
+reaches the bytes; then the repaired wheel is rewritten in a canonical form: entries in a
+fixed order (the .dist-info folder last, RECORD last of all), every timestamp the epoch,
+permissions 0644 or 0755, one compression level.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from wheelworks.shared.atomic import temporary
+
+ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+
+
+def environment(base: Mapping[str, str], epoch: int, source: Path) -> dict[str, str]:
+    """``base`` with SOURCE_DATE_EPOCH, and compiler flags that keep ``source``'s path out
+    of the objects (debug info, __FILE__)."""
+    env = dict(base)
+    env["SOURCE_DATE_EPOCH"] = str(epoch)
+    mapping = f"-ffile-prefix-map={source}=."
+    for var in ("CFLAGS", "CXXFLAGS"):
+        env[var] = " ".join(filter(None, [mapping, base.get(var)]))
+    return env
+
+
+def normalize(wheel: Path, epoch: int) -> None:
+    """Rewrite ``wheel`` in canonical form; its files' bytes (and so RECORD) are unchanged.
+    The new file takes the wheel's name only once the wheel is closed: Windows cannot
+    replace a file that is open."""
+    stamp = time.gmtime(max(epoch, ZIP_EPOCH))[:6]
+    fd, canonical_path = temporary(wheel.parent)
+    try:
+        with zipfile.ZipFile(wheel) as source, os.fdopen(fd, "wb") as out:
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
+                for info in sorted((i for i in source.infolist() if not i.is_dir()), key=_order):
+                    _copy(source, info, target, stamp)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(canonical_path, wheel)
+    finally:
+        canonical_path.unlink(missing_ok=True)
+
+
+def _copy(source: zipfile.ZipFile, info: zipfile.ZipInfo, target: zipfile.ZipFile,
+          stamp: tuple[int, int, int, int, int, int]) -> None:
+    executable = (info.external_attr >> 16) & 0o111
+    canonical = zipfile.ZipInfo(info.filename, date_time=stamp)
+    canonical.external_attr = (0o100755 if executable else 0o100644) << 16
+    canonical.compress_type = zipfile.ZIP_DEFLATED
+    canonical.create_system = 3  # unix, whatever made it
+    with source.open(info) as data, target.open(canonical, "w", force_zip64=info.file_size > 1 << 30) as dest:
+        shutil.copyfileobj(data, dest, 1 << 20)
+
+
+def _order(info: zipfile.ZipInfo) -> tuple[int, str]:
+    name = info.filename
+    top = name.split("/", 1)[0]
+    if top.endswith(".dist-info"):
+        return (2 if name.endswith("/RECORD") else 1, name)
+    return (0, name)
+
+
+def commit_epoch(epoch: int | None, env: Mapping[str, str]) -> int:
+    """The build commit's time; else SOURCE_DATE_EPOCH from the caller; else the zip epoch."""
+    if epoch is not None:
+        return epoch
+    try:
+        return int(env.get("SOURCE_DATE_EPOCH", ""))
+    except ValueError:
+        return ZIP_EPOCH
+
+
