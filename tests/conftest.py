@@ -16,6 +16,7 @@ import pytest
 
 from tests import fixtures
 from tests.helpers import free_port, wait_for_port
+from wheelworks.config.settings import from_environment
 from wheelworks.build import interpreters
 from wheelworks.shared import masking, platforms
 from wheelworks.containers import Store, open_store
@@ -41,7 +42,7 @@ def _clean_masks() -> Iterator[None]:
 def pythons() -> list[str]:
     """CPythons the build tests target: three spread over what the machine has, or all of
     3.8-3.13 it has when WHEELWORKS_TEST_PYTHONS=all."""
-    found = sorted(interpreters.discover(VERSIONS, (), os.environ, platforms.native().os), key=lambda v: int(v.split(".")[1]))
+    found = sorted(interpreters.discover(VERSIONS, (), from_environment(os.environ), platforms.native().os), key=lambda v: int(v.split(".")[1]))
     if len(found) < 3:
         pytest.fail(f"the build tests need three CPythons of {VERSIONS}; found {found}")
     if os.environ.get("WHEELWORKS_TEST_PYTHONS") == "all":
@@ -170,7 +171,7 @@ def container(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str 
 @pytest.fixture
 def store(container: tuple[str, str | None]) -> Store:
     url, endpoint = container
-    return open_store(url, endpoint=endpoint, env=os.environ)
+    return open_store(url, endpoint=endpoint, credentials=from_environment(os.environ).s3)
 
 
 PYPI_USER, PYPI_PASSWORD = "uploader", "correct horse"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
+from wheelworks.config.settings import from_environment
 from wheelworks import cli
 from wheelworks.build import interpreters, libraries, test
 from wheelworks.shared import platforms
@@ -135,11 +136,11 @@ def test_failing_test_command_fails_the_target_and_keeps_its_log(make_config, ca
 
 def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons, pytally_repo, tmp_path):
     """The test step must hide the prefix even when the caller's environment points at it."""
-    config = load(make_config(), {})
+    config = load(make_config())
     native = platforms.native()
     how = libraries.LibraryBuild(cache=Cache(cache_dir), platform=native, logs=tmp_path / "logs", jobs=2, env=os.environ)
     prefix = libraries.build_all(config.libraries, how)
-    (interpreter,) = interpreters.discover(pythons[-1:], (), os.environ, native.os).values()
+    (interpreter,) = interpreters.discover(pythons[-1:], (), from_environment(os.environ), native.os).values()
     log = tmp_path / "steps.log"
     source = shutil.copytree(pytally_repo, tmp_path / "src")
     frontend = Frontend("build")

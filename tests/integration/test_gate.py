@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import make_wheel, record_for
+from wheelworks.config.settings import from_environment
 from wheelworks import cli
 from wheelworks.config.model import ProjectConfig
 from wheelworks.containers import CLAIMS, claim_key, file_key
@@ -552,7 +553,7 @@ def test_s3_objects_say_how_long_a_cdn_may_keep_them(seaweedfs, s3_env):
     from wheelworks.containers import open_store
 
     prefix = f"cc-{os.urandom(4).hex()}"
-    store = open_store(f"s3://wheels/{prefix}", endpoint=seaweedfs, env=os.environ)
+    store = open_store(f"s3://wheels/{prefix}", endpoint=seaweedfs, credentials=from_environment(os.environ).s3)
     wheel_key = file_key("a" * 64, "x-1.0-py3-none-any.whl")
     for key in (wheel_key, "simple/x/index.html", "simple/index.json", "builds/b/record.json", "index.html"):
         store.put(key, b"data", "text/plain")

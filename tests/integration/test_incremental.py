@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import _git
+from wheelworks.config.settings import from_environment
 from wheelworks import cli
 from wheelworks.ci import watch
 from wheelworks.config.model import load
@@ -94,9 +95,9 @@ def test_two_cold_builds_give_byte_identical_wheels(make_config, pythons, tmp_pa
 
 def test_a_nightly_with_nothing_new_builds_and_publishes_nothing(make_config, pythons, tmp_path, monkeypatch):
     config_path = make_config(build=f"[build]\npython = {pythons[-1:]!r}\n")
-    config = load(config_path, {})
+    config = load(config_path)
     options = BuildOptions(wheelhouse=tmp_path / "wheelhouse", builds_dir=tmp_path / "builds",
-                           cache_dir=tmp_path / "cache", jobs=1, env=dict(os.environ))
+                           jobs=1, settings=from_environment(os.environ, cache_dir=tmp_path / "cache"))
     first = watch.check(config, options, "* * * * *", time.time())
     assert first.ok and first.published == 1
     store = LocalStore(tmp_path / "containers" / "nightly")

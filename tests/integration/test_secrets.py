@@ -37,13 +37,13 @@ def test_round_trip_and_the_wrong_key(tmp_path, monkeypatch, capsys):
     assert (private.stat().st_mode & 0o777) == 0o600
     token = _encrypt(public, "build.environment.LICENSE", SECRET, monkeypatch, capsys)
 
-    assert secrets.reveal(token, "build.environment.LICENSE", {"WHEELWORKS_PRIVATE_KEY_FILE": str(private)}) == SECRET
+    assert secrets.reveal(token, "build.environment.LICENSE", secrets.private_key({"WHEELWORKS_PRIVATE_KEY_FILE": str(private)})) == SECRET
     with pytest.raises(SecretError, match="encrypted for another repository's key"):
-        secrets.reveal(token, "build.environment.LICENSE", {"WHEELWORKS_PRIVATE_KEY": other.read_text()})
+        secrets.reveal(token, "build.environment.LICENSE", secrets.private_key({"WHEELWORKS_PRIVATE_KEY": other.read_text()}))
     with pytest.raises(SecretError, match="made for another field"):
-        secrets.reveal(token, "containers.release.secret-access-key", {"WHEELWORKS_PRIVATE_KEY_FILE": str(private)})
+        secrets.reveal(token, "containers.release.secret-access-key", secrets.private_key({"WHEELWORKS_PRIVATE_KEY_FILE": str(private)}))
     with pytest.raises(SecretError, match="neither WHEELWORKS_PRIVATE_KEY nor WHEELWORKS_PRIVATE_KEY_FILE is set"):
-        secrets.reveal(token, "build.environment.LICENSE", {})
+        secrets.reveal(token, "build.environment.LICENSE", secrets.private_key({}))
 
 
 def test_keygen_prints_the_private_key_once_and_keeps_an_existing_pair(tmp_path, capsys):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import FIXTURES, git_repo
+from wheelworks.config.settings import from_environment
 from wheelworks import cli
 from wheelworks.config.model import load
 from wheelworks.build.pipeline import BuildOptions, build_wheels
@@ -60,10 +61,10 @@ def test_a_build_fetches_once_and_uses_one_commit_throughout(counted_git, python
         [test]
         command = "python -c 'import mesontally'"
     """))  # no [build] python: the matrix comes from requires-python at the build commit
-    config = load(config_path, {})
+    config = load(config_path)
     options = BuildOptions(wheelhouse=tmp_path / "wheelhouse", builds_dir=tmp_path / "builds",
-                           cache_dir=tmp_path / "cache", jobs=2, only=f"cp{pythons[-1].replace('.', '')}-*",
-                           env=dict(os.environ))
+                           jobs=2, only=f"cp{pythons[-1].replace('.', '')}-*",
+                           settings=from_environment(os.environ, cache_dir=tmp_path / "cache"))
     for build in range(2):  # the first clones the mirror, the second fetches it
         before = len(_remote_calls(counted_git, bare))
         record = build_wheels(config, options)
@@ -85,7 +86,7 @@ def test_watch_builds_the_commit_it_saw(counted_git, pythons, tmp_path, monkeypa
     config_path = tmp_path / "wheelworks.toml"
     config_path.write_text(f'[project]\nname = "mesontally"\nrepo = "{bare}"\nbuild-commit = "main"\n'
                            f'[build]\npython = ["{pythons[-1]}"]\n[test]\ncommand = "python -c \'import mesontally\'"\n')
-    config = load(config_path, {})
+    config = load(config_path)
     seen = subprocess.run(["git", "-C", str(bare), "rev-parse", "main"], capture_output=True, text=True,
                           check=True).stdout.strip()
     real_head = watch.remote_head
@@ -101,7 +102,7 @@ def test_watch_builds_the_commit_it_saw(counted_git, pythons, tmp_path, monkeypa
 
     monkeypatch.setattr(watch, "remote_head", then_moved)
     options = BuildOptions(wheelhouse=tmp_path / "wheelhouse", builds_dir=tmp_path / "builds",
-                           cache_dir=tmp_path / "cache", jobs=1, env=dict(os.environ))
+                           jobs=1, settings=from_environment(os.environ, cache_dir=tmp_path / "cache"))
     result = watch.check(config, options, None, 0.0)
     assert result.record is not None and result.record.commit == seen != subprocess.run(
         ["git", "-C", str(bare), "rev-parse", "main"], capture_output=True, text=True, check=True).stdout.strip()

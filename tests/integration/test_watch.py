@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import fixtures
+from wheelworks.config.settings import from_environment
 from wheelworks import cli
 from wheelworks.config import model as config
 from wheelworks.ci import watch
@@ -63,9 +64,9 @@ def test_once_builds_new_commits_and_cron_ticks_only(make_config, repo, pythons,
     assert [n.split("-")[1] for n in _nightly(path)] == ["0.1.0", "0.1.1"]
 
     # No new commit, but a tick of the schedule has passed since the last check.
-    loaded = config.load(path, {})
-    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds", cache_dir=cache_dir,
-                           env=dict(os.environ))
+    loaded = config.load(path)
+    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds",
+                           settings=from_environment(os.environ, cache_dir=cache_dir))
     state = watch._load(path.parent / "builds" / watch.STATE)
     hourly = f"{(datetime.fromtimestamp(state.checked, timezone.utc).minute + 30) % 60} * * * *"  # ticks 30 min away
     assert watch.check(loaded, options, hourly, state.checked + 60, None).reason is None
@@ -75,11 +76,11 @@ def test_once_builds_new_commits_and_cron_ticks_only(make_config, repo, pythons,
 
 def test_the_loop_survives_a_failing_build(make_config, repo, pythons, cache_dir, tmp_path):
     path = _config(make_config, repo, pythons, test="import sys; sys.exit(1)")
-    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds", cache_dir=cache_dir,
-                           env=dict(os.environ))
+    options = BuildOptions(wheelhouse=path.parent / "wheelhouse", builds_dir=path.parent / "builds",
+                           settings=from_environment(os.environ, cache_dir=cache_dir))
     results: list[watch.CheckResult] = []
     stop = threading.Event()
-    loop = threading.Thread(target=watch.run_forever, args=(lambda: config.load(path, {}), options, None, 0.2,
+    loop = threading.Thread(target=watch.run_forever, args=(lambda: config.load(path), options, None, 0.2,
                                                             results.append, stop))
     loop.start()
     try:

@@ -14,6 +14,7 @@ import pytest
 from tests.fixtures import libtally_recipe
 from tests.helpers import pip_install, serving
 from tests.workflow_harness import HarnessError, Runner, StepFailed, image_pythons, load
+from wheelworks.config.settings import from_environment
 from wheelworks import cli
 from wheelworks.build import interpreters
 from wheelworks.shared import platforms
@@ -54,7 +55,7 @@ def wheels_repo(generated_repo, tmp_path) -> Path:
 
 
 def _runner(repo: Path, root: Path, cache_dir: Path, ref: str, **kwargs) -> Runner:
-    found = interpreters.discover(["3.12", "3.13", "3.11", "3.10"], (), os.environ, platforms.native().os)
+    found = interpreters.discover(["3.12", "3.13", "3.11", "3.10"], (), from_environment(os.environ), platforms.native().os)
     images = image_pythons(root / "image-bin", {v: i.path for v, i in found.items()})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV", "WHEELWORKS_", "PYTHONPATH"))}
     env.update(PATH=os.pathsep.join([str(images), env["PATH"]]), WHEELWORKS_CACHE_DIR=str(cache_dir))
@@ -81,7 +82,7 @@ def test_wheels_workflow_builds_publishes_and_pip_installs(wheels_repo, cache_di
     workspace = runner.run_job(workflow, "publish")
     container = workspace / "containers" / "nightly"
     with serving(LocalStore(container)) as url:
-        (built_with,) = interpreters.discover(pythons[-1:], (), os.environ, platforms.native().os).values()
+        (built_with,) = interpreters.discover(pythons[-1:], (), from_environment(os.environ), platforms.native().os).values()
         python = pip_install(tmp_path / "venv", url + "simple/", "pytally", interpreter=built_with.path)
     out = subprocess.run([str(python), "-c", "import pytally; print(pytally.sum(2, 3, 4))"],
                          capture_output=True, text=True, cwd=tmp_path)

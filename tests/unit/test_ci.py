@@ -91,7 +91,7 @@ def _config(make_config, name: str) -> Path:
 
 
 def _write(config_path: Path, folder: Path) -> list[Path]:
-    config = load(config_path, {})
+    config = load(config_path)
     workflows = folder / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "wheels.yml").write_text(_wheels(config, folder))
@@ -167,7 +167,7 @@ def test_pinned_installs_reach_the_install_step(make_config, tmp_path):
     ]:
         path = make_config()
         path.write_text(path.read_text() + f"\n[ci]\ninstall = {install!r}\n")
-        text = _wheels(load(path, {}), tmp_path)
+        text = _wheels(load(path), tmp_path)
         assert expected in text and "wheelworks[s3" not in text.split("pip install")[-1].split("\n")[0]
 
 
@@ -184,7 +184,7 @@ def _check_hygiene(workflow: dict, text: str) -> None:
 
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_every_selected_target_is_in_the_matrix_exactly_once(make_config, name, tmp_path):
-    config = load(_config(make_config, name), {})
+    config = load(_config(make_config, name))
     workflow = _load(_wheels(config, tmp_path))
     selectors = [e["selector"] for job in workflow["jobs"].values()
                  for e in job.get("strategy", {}).get("matrix", {}).get("include", [])]
@@ -196,18 +196,18 @@ def test_every_selected_target_is_in_the_matrix_exactly_once(make_config, name, 
 
 
 def test_triggers_follow_the_containers(make_config, tmp_path):
-    nightly_and_release = _load(_wheels(load(_config(make_config, "all-platforms"), {}), tmp_path))
+    nightly_and_release = _load(_wheels(load(_config(make_config, "all-platforms")), tmp_path))
     assert nightly_and_release["on"]["schedule"] == [{"cron": "0 4 * * 1"}]
     assert nightly_and_release["on"]["push"] == {"branches": ["v*"]}
     assert "build-commit" in nightly_and_release["on"]["workflow_dispatch"]["inputs"]
-    release_only = _load(_wheels(load(_config(make_config, "release-branch-only"), {}), tmp_path))
+    release_only = _load(_wheels(load(_config(make_config, "release-branch-only")), tmp_path))
     assert "schedule" not in release_only["on"]
     assert release_only["on"]["push"] == {"branches": ["maintenance/*", "v*"]}
 
 
 def test_pins_and_the_release_workflow(make_config, tmp_path):
     # (also: the token upload installs twine from the hashed requirements, never by name)
-    config = load(_config(make_config, "release-with-pins"), {})
+    config = load(_config(make_config, "release-with-pins"))
     text = ci.release_workflow(config, tmp_path)
     assert f"uses: pypa/gh-action-pypi-publish@{SHA['pypa/gh-action-pypi-publish']} # v9" in text
     workflow = _load(text)
@@ -215,7 +215,7 @@ def test_pins_and_the_release_workflow(make_config, tmp_path):
     assert workflow["jobs"]["upload"]["permissions"] == {"id-token": "write"}
     assert workflow["jobs"]["fetch"]["permissions"] == {"contents": "read"}
     assert "--download-only" in workflow["jobs"]["fetch"]["steps"][3]["run"]
-    token = _load(ci.release_workflow(load(_config(make_config, "token-upload"), {}), tmp_path))
+    token = _load(ci.release_workflow(load(_config(make_config, "token-upload")), tmp_path))
     scripts = [s.get("run", "") for s in token["jobs"]["upload"]["steps"]]
     assert any("--require-hashes" in run for run in scripts)
     assert not any(re.search(r"pip install (?!--require-hashes)", run) for run in scripts)
@@ -237,7 +237,7 @@ def test_generated_ci_installs_today_s_matrix(make_config, tmp_path):
     installs 3.11-3.15 and 3.13t-3.15t, and the linter accepts the result."""
     path = make_config(build='[build]\nenable = ["free-threaded"]\n')
     path.write_text(path.read_text() + '\n[ci]\nplatforms = ["linux-x86_64", "macos-arm64", "windows-AMD64"]\n')
-    config = load(path, {})
+    config = load(path)
     versions = matrix(config, ">=3.11", date(2026, 11, 25))
     text = ci.wheels_workflow(config, tmp_path, versions)
     workflow = _load(text)
@@ -255,11 +255,11 @@ def test_linux_jobs_pull_their_image_by_digest(make_config):
     path = make_config()
     image = "quay.io/pypa/manylinux_2_28_x86_64"
     digest = ci_resources()["images"][image]
-    assert ci.image_of(load(path, {}), image) == f"{image}@{digest}"  # the default tag's, from ci.toml
+    assert ci.image_of(load(path), image) == f"{image}@{digest}"  # the default tag's, from ci.toml
     path.write_text(path.read_text() + '\n[ci]\nmanylinux-tag = "2025.01.01-1"\n')
-    assert ci.image_of(load(path, {}), image) == f"{image}:2025.01.01-1"  # another tag: no digest known
+    assert ci.image_of(load(path), image) == f"{image}:2025.01.01-1"  # another tag: no digest known
     path.write_text(path.read_text() + f'pins = {{ "{image}" = "sha256:{"cd" * 32}" }}\n')
-    assert ci.image_of(load(path, {}), image) == f"{image}@sha256:{'cd' * 32}"
+    assert ci.image_of(load(path), image) == f"{image}@sha256:{'cd' * 32}"
     for spec in ci_resources()["platforms"].values():  # every image a platform may use has its digest
         for family in ("manylinux2014", "manylinux_2_28", "manylinux_2_34"):
             assert "image" not in spec or spec["image"].format(manylinux=family) in ci_resources()["images"]

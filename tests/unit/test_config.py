@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from wheelworks.config.settings import from_environment
 from wheelworks.config.model import load
 from wheelworks.build.targets import matrix, select_targets
 from wheelworks.shared.errors import ConfigError
@@ -22,7 +23,7 @@ repo = "src"
 def _load(tmp_path: Path, text: str, env: dict[str, str] | None = None, name: str = "wheelworks.toml"):
     path = tmp_path / name
     path.write_text(text)
-    return load(path, env or {})
+    return load(path, from_environment(env or {}).build_commit)
 
 
 def test_defaults_and_relative_paths(tmp_path):

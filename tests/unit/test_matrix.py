@@ -52,7 +52,7 @@ def test_a_bad_requires_python_is_one_line():
 def _config(tmp_path: Path, build: str) -> object:
     path = tmp_path / "wheelworks.toml"
     path.write_text(f'[project]\nname = "p"\nrepo = "."\n[build]\n{build}\n')
-    return load(path, {})
+    return load(path)
 
 
 def test_config_names_versions_or_the_data_chooses(tmp_path):

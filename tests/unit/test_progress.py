@@ -2,6 +2,7 @@ import io
 
 from rich.console import Console
 
+from wheelworks.config.settings import from_environment
 from wheelworks.cli.progress import LiveReporter, PlainReporter, reporter_for, summary_table
 from wheelworks.build.records import BuildRecord, StepRecord, TargetRecord
 
@@ -25,11 +26,11 @@ def test_live_table_shows_each_target_s_current_step():
 
 def test_plain_lines_when_not_a_terminal_or_on_ci():
     out = io.StringIO()
-    assert isinstance(reporter_for(out, {}), PlainReporter)
-    reporter_for(out, {}).event("library", "libtally", "cached", 0.0)
+    assert isinstance(reporter_for(out, True), PlainReporter)
+    reporter_for(out, True).event("library", "libtally", "cached", 0.0)
     assert out.getvalue().split() == ["library", "libtally", "cached", "(0.0s)"]
-    assert isinstance(reporter_for(_Terminal(), {"CI": "true"}), PlainReporter)
-    assert isinstance(reporter_for(_Terminal(), {}), LiveReporter)
+    assert isinstance(reporter_for(_Terminal(), from_environment({"CI": "true"}).interactive), PlainReporter)
+    assert isinstance(reporter_for(_Terminal(), from_environment({}).interactive), LiveReporter)
 
 
 def test_summary_table_has_seconds_per_step_and_the_wheel():

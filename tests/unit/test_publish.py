@@ -53,7 +53,7 @@ def test_tags_of_reads_compressed_tag_sets():
 
 
 def test_the_dashboard_reads_only_the_builds_it_shows(tmp_path, monkeypatch):
-    store = open_store(str(tmp_path), env={})
+    store = open_store(str(tmp_path))
     ids = [f"20261126-0{hour}0000000000-abcd" for hour in range(5)]
     for hour, build_id in enumerate(ids):
         record = BuildRecord(id=build_id, project="pkg", repo="r", ref="main", config="c", config_digest="d",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from wheelworks.config.settings import from_environment
 from wheelworks.build import interpreters, repair
 from wheelworks.config.recipes import LibraryRecipe
 from wheelworks.shared.errors import WheelworksError
@@ -99,7 +100,7 @@ def test_pure_wheels_are_not_repaired():
 def test_listed_interpreters_come_first(monkeypatch):
     monkeypatch.setenv("WHEELWORKS_PYTHONS", sys.executable)
     version = "%d.%d" % sys.version_info[:2]
-    found = interpreters.discover([version], [], os.environ, "linux")
+    found = interpreters.discover([version], [], from_environment(os.environ), "linux")
     assert found[version].path == Path(sys.executable)
     assert interpreters.probe(Path("/no/such/python")) is None
 

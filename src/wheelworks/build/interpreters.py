@@ -6,11 +6,12 @@ import glob
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from wheelworks.config.settings import Settings
 from wheelworks.shared.errors import CommandError, InterpreterError
 from wheelworks.shared.run import run
 
@@ -35,25 +36,25 @@ class Interpreter:
         return self.version + ("t" if self.free_threaded else "")
 
 
-def candidates(listed: Iterable[str], env: Mapping[str, str], os_name: str) -> list[Path]:
+def candidates(listed: Iterable[str], settings: Settings, os_name: str) -> list[Path]:
     """Places an interpreter may be, in order of preference.
 
     ``listed`` (from [build] interpreters) and WHEELWORKS_PYTHONS (os.pathsep-separated)
     win; then python3.X on PATH, pyenv's versions folder, /opt/python (manylinux images)
     and the tool cache of CI runners (actions/setup-python).
     """
-    found: list[str] = [*listed, *filter(None, env.get("WHEELWORKS_PYTHONS", "").split(os.pathsep))]
-    path = env.get("PATH", "")
+    found: list[str] = [*listed, *map(str, settings.pythons)]
+    path = settings.env.get("PATH", "")
     for minor in range(6, 20):
         for name in (f"python3.{minor}", f"python3.{minor}t"):
             exe = shutil.which(name, path=path)
             if exe and Path(exe).parent.name != "shims":  # pyenv's shims: its versions are looked at below
                 found.append(exe)
-    pyenv_root = env.get("PYENV_ROOT") or str(Path(env.get("HOME", str(Path.home()))) / ".pyenv")
-    found += sorted(glob.glob(os.path.join(pyenv_root, "versions", "*", "bin", "python3")))
+    if settings.pyenv_root:
+        found += sorted(glob.glob(os.path.join(settings.pyenv_root, "versions", "*", "bin", "python3")))
     found += sorted(glob.glob("/opt/python/cp3*/bin/python3"))
-    if env.get("RUNNER_TOOL_CACHE"):
-        found += tool_cache(Path(env["RUNNER_TOOL_CACHE"]), os_name)
+    if settings.tool_cache:
+        found += tool_cache(settings.tool_cache, os_name)
     return [Path(p) for p in found]
 
 
@@ -77,13 +78,13 @@ def probe(path: Path) -> Interpreter | None:
     return Interpreter(path, info["version"], bool(info["free_threaded"]), info.get("build", ""))
 
 
-def discover(versions: Iterable[str], listed: Iterable[str], env: Mapping[str, str], os_name: str) -> dict[str, Interpreter]:
+def discover(versions: Iterable[str], listed: Iterable[str], settings: Settings, os_name: str) -> dict[str, Interpreter]:
     """The first working interpreter found for each wanted version ("3.12", or "3.14t" for
     a free-threaded one); missing ones are absent. Candidates are asked all at once: each
     answer is a process start (a pyenv shim, several)."""
     wanted = set(versions)
     unique: dict[Path, Path] = {}
-    for path in candidates(listed, env, os_name):
+    for path in candidates(listed, settings, os_name):
         unique.setdefault(path.resolve(), path)
     with ThreadPoolExecutor(max_workers=8) as pool:
         probed = list(pool.map(probe, unique.values()))

@@ -29,6 +29,7 @@ from wheelworks.build.source import Checkout, checkout, resolve
 from wheelworks.build.targets import Matrix, Target, build_matrix, select_targets, serves
 from wheelworks.config.model import Config
 from wheelworks.config.secrets import reveal
+from wheelworks.config.settings import Settings
 from wheelworks.shared import atomic, owners, platforms
 from wheelworks.shared import run as run_mod
 from wheelworks.shared.atomic import sweep_partials
@@ -56,12 +57,15 @@ class SilentReporter:
 class BuildOptions:
     wheelhouse: Path
     builds_dir: Path
-    cache_dir: Path
+    settings: Settings  # what the environment gave, read once by the CLI (its env: subprocesses' base)
     only: str | None = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     rebuild: bool = False  # build every target even if an earlier build had the same inputs
     commit: str | None = None  # the commit to build, when the caller resolved the ref already (watch)
-    env: Mapping[str, str]  # the environment, passed down from the CLI; nothing below it reads os.environ
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self.settings.env
 
 
 def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | None = None) -> BuildRecord:
@@ -75,7 +79,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     """
     reporter = reporter or SilentReporter()
     platform = platforms.native()
-    cache = Cache(options.cache_dir)
+    cache = Cache(options.settings.cache_dir)
     reporter.event("source", config.project.build_commit, "start")
     with tempfile.TemporaryDirectory() as tmp:  # the log moves into the record once there is one
         early_log = Path(tmp) / "source.log"
@@ -88,7 +92,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
                 f"{', '.join(versions.versions) or 'empty'}, from {versions.describe()})",
                 "check [build] python, enable and skip, requires-python, and --only",
             )
-        found = _interpreters(config, targets, versions, options.env, platform, reporter)
+        found = _interpreters(config, targets, versions, options.settings, platform, reporter)
         store = Records(options.builds_dir)
         build_id = store.new_id()
         source_log = store.log(build_id, "source")
@@ -129,15 +133,16 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
         # From here on, everything runs the project's code or the recipes' (backends, hooks,
         # configure scripts, tests): none of it sees a credential the config did not pass on.
-        environment = {k: reveal(v, f"build.environment.{k}", options.env) for k, v in config.build.environment.items()}
-        options = replace(options, env=without_credentials(options.env, config.build.pass_environment))
+        environment = {k: reveal(v, f"build.environment.{k}", options.settings.private_key) for k, v in config.build.environment.items()}
+        base = without_credentials(options.env, config.build.pass_environment)
+        options = replace(options, settings=replace(options.settings, env=base))
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
         requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
         runner = _TargetRunner(
             config, options, platform, cache, store, record, tree, prefix, work, reporter, chosen,
             tools.find("ccache", options.env) if config.build.ccache else None,
-            interrupted, commit_epoch(tree.epoch, options.env),
+            interrupted, commit_epoch(tree.epoch, options.settings.source_date_epoch),
             [] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id], requires,
             environment,
         )
@@ -210,17 +215,17 @@ def targets_here(config: Config, options: BuildOptions) -> tuple[Matrix, list[tu
     """The matrix, and the targets a build here selects with the CPython each would use
     (None: absent here; the generated CI provides it). Builds nothing."""
     with tempfile.TemporaryDirectory() as tmp:  # nothing is built: the fetch's log is not kept
-        versions = build_matrix(config, Cache(options.cache_dir), Path(tmp) / "source.log", options.env)
+        versions = build_matrix(config, Cache(options.settings.cache_dir), Path(tmp) / "source.log", options.env)
     native = platforms.native()
-    found = interpreters.discover(versions.versions, config.build.interpreters, options.env, native.os)
+    found = interpreters.discover(versions.versions, config.build.interpreters, options.settings, native.os)
     return versions, [(t, found.get(t.python)) for t in select_targets(config, native, versions, options.only)]
 
 
 def _interpreters(
-    config: Config, targets: list[Target], versions: Matrix, env: Mapping[str, str], platform: platforms.Platform,
+    config: Config, targets: list[Target], versions: Matrix, settings: Settings, platform: platforms.Platform,
     reporter: Reporter,
 ) -> dict[str, Interpreter]:
-    found = interpreters.discover([t.python for t in targets], config.build.interpreters, env, platform.os)
+    found = interpreters.discover([t.python for t in targets], config.build.interpreters, settings, platform.os)
     missing = [t for t in targets if t.python not in found]
     # Versions the config names must be here (unless missing-python = "warn"); versions the
     # data chose are built where they exist: the generated CI provides the others.

@@ -69,13 +69,11 @@ def _order(info: zipfile.ZipInfo) -> tuple[int, str]:
     return (0, name)
 
 
-def commit_epoch(epoch: int | None, env: Mapping[str, str]) -> int:
-    """The build commit's time; else SOURCE_DATE_EPOCH from the caller; else the zip epoch."""
-    if epoch is not None:
-        return epoch
-    try:
-        return int(env.get("SOURCE_DATE_EPOCH", ""))
-    except ValueError:
-        return ZIP_EPOCH
+def commit_epoch(epoch: int | None, given: int | None) -> int:
+    """The build commit's time; else SOURCE_DATE_EPOCH as the caller gave it; else the zip epoch."""
+    for value in (epoch, given):
+        if value is not None:
+            return value
+    return ZIP_EPOCH
 
 

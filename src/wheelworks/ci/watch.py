@@ -87,7 +87,7 @@ def check(config: Config, options: BuildOptions, schedule: str | None, now: floa
             result.record = build_wheels(config, replace(options, commit=head), reporter)  # the head it saw
             if result.record.status == "ok":
                 delivery = delivery_of(result.record, Records(options.builds_dir))
-                published = publish_build(config, delivery, config.project.build_commit, options.env)
+                published = publish_build(config, delivery, config.project.build_commit, options.settings)
                 result.published = len(published.result.uploaded) if published.result else 0
         except WheelworksError as exc:
             result.error = exc

@@ -7,7 +7,6 @@ and what each one calls and prints. ``main`` turns errors into one line and an e
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.metadata
 import os
 import signal
@@ -17,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
 from wheelworks.cli import building, inspecting, publishing, repository
-from wheelworks.config import secrets
+from wheelworks.config.settings import from_environment
 from wheelworks.shared import masking
 from wheelworks.shared.errors import WheelworksError
 
@@ -28,13 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+    settings = from_environment(os.environ, cache_dir=getattr(args, "cache_dir", None))
+    if settings.github_actions:
         masking.listen(_github_masks)
-    masking.register_environment(os.environ)
-    with contextlib.suppress(WheelworksError):  # a command that needs the key says what is wrong with it
-        secrets.private_key(os.environ)  # a key file's contents are masked from the start, as the variable's are
+    masking.register_environment(os.environ)  # the key file's contents were registered as it was read
     try:
-        return int(args.func(args, dict(os.environ)) or 0)
+        return int(args.func(args, settings) or 0)
     except WheelworksError as exc:
         if args.traceback:
             raise

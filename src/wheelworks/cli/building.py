@@ -6,7 +6,6 @@ import argparse
 import sys
 import threading
 import time
-from collections.abc import Mapping
 
 from wheelworks.build.pipeline import build_wheels, targets_here
 from wheelworks.build.records import BuildRecord, Records
@@ -14,6 +13,7 @@ from wheelworks.ci import watch
 from wheelworks.cli.options import add_building, build_options, config_path, load_config, seconds
 from wheelworks.cli.progress import LiveReporter, PlainReporter, reporter_for, summary_table
 from wheelworks.config import model as config_mod
+from wheelworks.config.settings import Settings
 from wheelworks.shared import masking
 from wheelworks.shared.run import tail
 
@@ -36,11 +36,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=_watch)
 
 
-def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    config = load_config(args, env)
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(args, settings)
     if args.build_commit:  # the flag outranks the config and the environment
         config = config_mod.with_build_commit(config, args.build_commit, "--build-commit")
-    options = build_options(args, config, env)
+    options = build_options(args, config, settings)
     if args.list:
         versions, targets = targets_here(config, options)
         print(f"matrix: {' '.join(versions.versions) or '(empty)'}  (from {versions.describe()})")
@@ -48,7 +48,7 @@ def _build(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             where = interpreter.path if interpreter else "absent here (the generated CI provides it)"
             print(f"  {target.identifier:<28} {where}")
         return 0
-    reporter = reporter_for(sys.stderr, env)
+    reporter = reporter_for(sys.stderr, settings.interactive)
     with reporter:
         record = build_wheels(config, options, reporter)
     if isinstance(reporter, LiveReporter):
@@ -82,13 +82,13 @@ def _summary(record: BuildRecord, store: Records) -> None:
         print(f"wheelworks: error: {record.error or record.status}", file=sys.stderr)
 
 
-def _watch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+def _watch(args: argparse.Namespace, settings: Settings) -> int:
     path = config_path(args)
-    config = config_mod.load(path, env)
+    config = config_mod.load(path, settings.build_commit)
     schedule = None if args.no_schedule else (args.schedule or config.ci.schedule)
     if schedule:
         watch.validate_schedule(schedule)
-    options = build_options(args, config, env)
+    options = build_options(args, config, settings)
     reporter = PlainReporter(sys.stderr)
 
     def report(result: watch.CheckResult) -> None:
@@ -100,7 +100,7 @@ def _watch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return 0 if result.ok else 1
     print(f"watching {config.project.repo} {config.project.build_commit}"
           f" (every {args.interval:g}s{', schedule ' + schedule if schedule else ''}); Ctrl-C stops", flush=True)
-    watch.run_forever(lambda: config_mod.load(path, env), options, schedule, args.interval, report,
+    watch.run_forever(lambda: config_mod.load(path, settings.build_commit), options, schedule, args.interval, report,
                       threading.Event(), reporter)
     return 0
 

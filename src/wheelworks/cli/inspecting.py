@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks.build.records import Records
 from wheelworks.build.report import write_report
-from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, cache_dir, positive
+from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, positive
+from wheelworks.config.settings import Settings
 from wheelworks.shared import cache
 from wheelworks.shared.errors import RecordsError
 
@@ -38,8 +38,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=_log)
 
 
-def _cache(args: argparse.Namespace, env: Mapping[str, str]) -> None:
-    root = cache_dir(args, env)
+def _cache(args: argparse.Namespace, settings: Settings) -> None:
+    root = settings.cache_dir
     if args.action == "clear":
         removed = cache.clear(root, args.kinds)
         print(f"removed {', '.join(removed) or 'nothing'} from {root}")
@@ -49,7 +49,7 @@ def _cache(args: argparse.Namespace, env: Mapping[str, str]) -> None:
         print(f"  {kind:<10} {entries:>5} entries {size / 2**20:>9.1f} MiB  {cache.KINDS[kind]}")
 
 
-def _report(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+def _report(args: argparse.Namespace, settings: Settings) -> None:
     builds = builds_dir(args)
     output = (args.output or builds.parent / "report").resolve()
     shown = write_report(builds, output, args.last)
@@ -58,7 +58,7 @@ def _report(args: argparse.Namespace, env: Mapping[str, str]) -> None:
     print(f"wrote {output / 'index.html'} ({len(shown)} builds)")
 
 
-def _builds(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+def _builds(args: argparse.Namespace, settings: Settings) -> None:
     store = Records(builds_dir(args))
     for build_id in store.ids():
         record = store.load(build_id)
@@ -69,7 +69,7 @@ def _builds(args: argparse.Namespace, env: Mapping[str, str]) -> None:
               f"{ok}/{len(record.targets)} wheels")
 
 
-def _log(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+def _log(args: argparse.Namespace, settings: Settings) -> None:
     store = Records(builds_dir(args))
     logs, files = store.logs(store.load(args.id), args.target)
     for path in files:

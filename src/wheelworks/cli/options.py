@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks.build.pipeline import BuildOptions
 from wheelworks.config import model as config_mod
-from wheelworks.shared.cache import default_root
+from wheelworks.config.settings import Settings
 from wheelworks.shared.errors import WheelworksError
 
 
@@ -44,8 +43,8 @@ def config_path(args: argparse.Namespace) -> Path:
     return args.config or config_mod.find_config(Path.cwd())
 
 
-def load_config(args: argparse.Namespace, env: Mapping[str, str]) -> config_mod.Config:
-    return config_mod.load(config_path(args), env)
+def load_config(args: argparse.Namespace, settings: Settings) -> config_mod.Config:
+    return config_mod.load(config_path(args), settings.build_commit)
 
 
 def builds_dir(args: argparse.Namespace) -> Path:
@@ -57,19 +56,14 @@ def builds_dir(args: argparse.Namespace) -> Path:
         return Path.cwd() / "builds"
 
 
-def cache_dir(args: argparse.Namespace, env: Mapping[str, str]) -> Path:
-    return args.cache_dir.resolve() if args.cache_dir else default_root(env)
-
-
-def build_options(args: argparse.Namespace, config: config_mod.Config, env: Mapping[str, str]) -> BuildOptions:
+def build_options(args: argparse.Namespace, config: config_mod.Config, settings: Settings) -> BuildOptions:
     return BuildOptions(
         wheelhouse=(args.wheelhouse or config.root / "wheelhouse").resolve(),
         builds_dir=builds_dir(args),
-        cache_dir=cache_dir(args, env),
+        settings=settings,
         only=getattr(args, "only", None),
         jobs=args.jobs,
         rebuild=getattr(args, "rebuild", False),
-        env=env,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TextIO
@@ -97,9 +96,10 @@ class LiveReporter:
         self._live.stop()
 
 
-def reporter_for(stream: TextIO, env: Mapping[str, str]) -> PlainReporter | LiveReporter:
-    """The live table on a terminal; plain lines in pipes and on CI (where logs are read later)."""
-    if stream.isatty() and not env.get("CI") and env.get("TERM") != "dumb":
+def reporter_for(stream: TextIO, interactive: bool) -> PlainReporter | LiveReporter:
+    """The live table on a terminal; plain lines in pipes and on CI (where logs are read
+    later): ``interactive`` is Settings.interactive."""
+    if stream.isatty() and interactive:
         return LiveReporter(stream)
     return PlainReporter(stream)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
-from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, cache_dir, load_config
+from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, load_config
 from wheelworks.config import model as config_mod
+from wheelworks.config.settings import Settings
 from wheelworks.containers import open_container, open_store
 from wheelworks.containers.client import ContainerIndex, open_index
 from wheelworks.containers.publish import Published, delivery_from, publish_build
@@ -56,11 +56,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=_release)
 
 
-def _publish(args: argparse.Namespace, env: Mapping[str, str]) -> None:
-    config = load_config(args, env)
+def _publish(args: argparse.Namespace, settings: Settings) -> None:
+    config = load_config(args, settings)
     delivery = delivery_from(args.source, builds_dir(args))
     ref = args.ref or delivery.ref or config.project.build_commit
-    published = publish_build(config, delivery, ref, env, container=args.container, overwrite=args.overwrite,
+    published = publish_build(config, delivery, ref, settings, container=args.container, overwrite=args.overwrite,
                               dry_run=args.dry_run)
     _print_published(published, len(delivery.wheels))
 
@@ -85,12 +85,12 @@ def _print_published(published: Published, wheels: int) -> None:
         print(f"published {len(result.uploaded)} new of {wheels} wheels to {published.container} ({published.store})")
 
 
-def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
     if args.root:
-        store = open_store(str(args.root.resolve()), env=env)
+        store = open_store(str(args.root.resolve()), credentials=settings.s3)
     else:
-        config = load_config(args, env)
-        store = open_container(config_mod.named_container(config, args.container or "nightly"), config.root, env)
+        config = load_config(args, settings)
+        store = open_container(config_mod.named_container(config, args.container or "nightly"), config.root, settings)
     check_root(store)
     server = make_server(store, args.port)
     port = server.server_address[1]
@@ -101,18 +101,18 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> None:
         server.server_close()
 
 
-def _release(args: argparse.Namespace, env: Mapping[str, str]) -> None:
-    config = _release_config(args, env)
+def _release(args: argparse.Namespace, settings: Settings) -> None:
+    config = _release_config(args, settings)
     if args.url:
-        index = open_index(args.url, env)
+        index = open_index(args.url, settings.s3)
     else:
         assert config is not None  # required without --url
-        index = ContainerIndex(open_container(config_mod.named_container(config, "release"), config.root, env))
+        index = ContainerIndex(open_container(config_mod.named_container(config, "release"), config.root, settings))
     expected, tag_commit = None, None
     if config is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            expected, tag_commit = config_gate(config, args.version, Cache(cache_dir(args, env)), Path(tmp) / "git.log", env)
-    target = UploadTarget.from_env(env, repository=args.repository, repository_url=args.repository_url,
+            expected, tag_commit = config_gate(config, args.version, Cache(settings.cache_dir), Path(tmp) / "git.log", settings.env)
+    target = UploadTarget.from_settings(settings, repository=args.repository, repository_url=args.repository_url,
                                    verbose=args.verbose)
     result = release(index, args.name, args.version, args.wheelhouse.resolve(), target, platform=args.type,
                      expected=expected, tag_commit=tag_commit, partial=args.partial,
@@ -136,10 +136,10 @@ def _print_released(result: ReleaseResult, wheelhouse: Path, dry_run: bool) -> N
         print(f"note: {note}")
 
 
-def _release_config(args: argparse.Namespace, env: Mapping[str, str]) -> config_mod.Config | None:
+def _release_config(args: argparse.Namespace, settings: Settings) -> config_mod.Config | None:
     """The config, which the release gate uses when there is one (given, or
     ./wheelworks.toml); required when no --url names the index."""
     if not args.url:
-        return load_config(args, env)
+        return load_config(args, settings)
     path = args.config or Path.cwd() / config_mod.CONFIG_NAME
-    return config_mod.load(path, env) if args.config or path.is_file() else None
+    return config_mod.load(path, settings.build_commit) if args.config or path.is_file() else None

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks.build.targets import build_matrix
 from wheelworks.ci import runner_install
 from wheelworks.ci import workflows as ci
-from wheelworks.cli.options import add_cache_dir, cache_dir, load_config
+from wheelworks.cli.options import add_cache_dir, load_config
 from wheelworks.config import secrets
+from wheelworks.config.settings import Settings
 from wheelworks.shared import atomic
 from wheelworks.shared.cache import Cache
 from wheelworks.shared.errors import UsageError
@@ -41,16 +41,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     q.set_defaults(func=_secret_encrypt)
 
 
-def _ci(args: argparse.Namespace, env: Mapping[str, str]) -> None:
-    config = load_config(args, env)
+def _ci(args: argparse.Namespace, settings: Settings) -> None:
+    config = load_config(args, settings)
     root = Path.cwd()  # the wheels repository: workflows run from its root
     with tempfile.TemporaryDirectory() as tmp:
-        runner_install.prepare(config.ci.install, root, env, Path(tmp) / "pin.log", runner_install.extras_for(config))
+        runner_install.prepare(config.ci.install, root, settings.env, Path(tmp) / "pin.log", runner_install.extras_for(config))
         print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
         if args.release:
             text = ci.release_workflow(config, root)
         else:
-            versions = build_matrix(config, Cache(cache_dir(args, env)), Path(tmp) / "source.log", env)
+            versions = build_matrix(config, Cache(settings.cache_dir), Path(tmp) / "source.log", settings.env)
             text = ci.wheels_workflow(config, root, versions)
     output = args.output or root / ".github" / "workflows" / ("release.yml" if args.release else "wheels.yml")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +58,7 @@ def _ci(args: argparse.Namespace, env: Mapping[str, str]) -> None:
     print(f"wrote {output}")
 
 
-def _secret_keygen(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+def _secret_keygen(args: argparse.Namespace, settings: Settings) -> None:
     private = secrets.write_key_pair(args.public_key, args.private_key, args.force)
     print(f"public key: {args.public_key} (commit it)", file=sys.stderr)
     if args.private_key:
@@ -68,7 +68,7 @@ def _secret_keygen(args: argparse.Namespace, env: Mapping[str, str]) -> None:
         sys.stdout.write(private.decode())
 
 
-def _secret_encrypt(args: argparse.Namespace, env: Mapping[str, str]) -> None:
+def _secret_encrypt(args: argparse.Namespace, settings: Settings) -> None:
     public = secrets.read_public_key(args.public_key)
     try:
         value = sys.stdin.buffer.read().decode("utf-8").rstrip("\n")

@@ -1,4 +1,4 @@
-"""wheelworks.toml -> one frozen Config: defaults, then the file, then the environment.
+"""wheelworks.toml -> one frozen Config: defaults, then the file, then a build commit the caller was given.
 
 Every key is checked against a schema, so a typo is an error naming the key rather than
 a setting silently ignored.
@@ -33,7 +33,6 @@ from wheelworks.shared.hashes import digest
 from wheelworks.shared.paths import is_remote, is_url
 
 CONFIG_NAME = "wheelworks.toml"
-BUILD_COMMIT_VARS = ("WHEELWORKS_BUILD_COMMIT", "BUILD_COMMIT")
 FRONTENDS = ("build", "build[uv]", "uv")
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +128,7 @@ def find_config(start: Path) -> Path:
     raise ConfigError(f"no {CONFIG_NAME} or pyproject.toml in {start}", "pass --config PATH")
 
 
-def load(path: Path, env: Mapping[str, str]) -> Config:
+def load(path: Path, build_commit: tuple[str, str] | None = None) -> Config:
     path = path.resolve()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -157,7 +156,7 @@ def load(path: Path, env: Mapping[str, str]) -> Config:
         data = table
         # A project's own pyproject builds itself unless told otherwise.
         data = {"project": {"repo": ".", **_pyproject_name(document)}, **data}
-    return _resolve(path, data, env)
+    return _resolve(path, data, build_commit)
 
 
 def _pyproject_name(document: Mapping[str, Any]) -> dict[str, str]:
@@ -171,7 +170,7 @@ def _defaults() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
+def _resolve(path: Path, data: Mapping[str, Any], build_commit: tuple[str, str] | None) -> Config:
     where = path.name
     check_keys(data, _TOP_LEVEL, where)
     defaults = _defaults()
@@ -185,10 +184,8 @@ def _resolve(path: Path, data: Mapping[str, Any], env: Mapping[str, str]) -> Con
     for key in ("name", "repo"):
         require(project, key, f"{where}: [project]")
     commit_from = f"{where}: [project] build-commit"
-    for var in BUILD_COMMIT_VARS:
-        if env.get(var):
-            project["build-commit"], commit_from = env[var], var
-            break
+    if build_commit:
+        project["build-commit"], commit_from = build_commit
     _check_project(project, commit_from, f"{where}: [project]")
     containers = _containers(data.get("containers", defaults["containers"]), path, where)
     ci = _ci({**defaults["ci"], **_table(data, "ci", where)}, where)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 PREFIX = "wwenc:"
 PUBLIC_KEY = Path(".wheelworks") / "public.pem"
 KEY_VAR, KEY_FILE_VAR = "WHEELWORKS_PRIVATE_KEY", "WHEELWORKS_PRIVATE_KEY_FILE"
+
+
 def keygen() -> tuple[bytes, bytes]:
     """A new RSA key pair for one wheels repository: (private PEM, public PEM)."""
     from cryptography.hazmat.primitives import serialization
@@ -137,28 +140,44 @@ def decrypt(token: str, private_pem: bytes, name: str) -> str:
     return value
 
 
-def private_key(env: Mapping[str, str]) -> bytes | None:
+@dataclass(frozen=True)
+class PrivateKey:
+    """The wheels repository's private key as the environment gave it, or why it could
+    not be read: said only when a secret needs it."""
+
+    pem: bytes | None = field(default=None, repr=False)
+    problem: str | None = None
+
+    def get(self) -> bytes | None:
+        if self.problem:
+            raise SecretError(self.problem)
+        return self.pem
+
+
+def private_key(env: Mapping[str, str]) -> PrivateKey:
+    """The key from WHEELWORKS_PRIVATE_KEY or the file WHEELWORKS_PRIVATE_KEY_FILE names,
+    registered for masking at once, like every secret."""
     if env.get(KEY_VAR):
-        return env[KEY_VAR].encode()
+        return PrivateKey(env[KEY_VAR].encode())
     if env.get(KEY_FILE_VAR):
         try:
             pem = Path(env[KEY_FILE_VAR]).expanduser().read_bytes()
         except OSError as exc:
-            raise SecretError(f"{KEY_FILE_VAR}: cannot read {env[KEY_FILE_VAR]}: {exc.strerror}") from None
+            return PrivateKey(problem=f"{KEY_FILE_VAR}: cannot read {env[KEY_FILE_VAR]}: {exc.strerror}")
         register(pem.decode("utf-8", "replace"))  # masked like the variable's value: never shown
-        return pem
-    return None
+        return PrivateKey(pem)
+    return PrivateKey()
 
 
-def reveal(value: str, name: str, env: Mapping[str, str]) -> str:
+def reveal(value: str, name: str, key: PrivateKey) -> str:
     """``value`` itself, or, for a ``wwenc:`` token, the secret it holds."""
     if not value.startswith(PREFIX):
         return value
-    key = private_key(env)
-    if key is None:
+    pem = key.get()
+    if pem is None:
         raise SecretError(f"secret '{name}' is encrypted, but neither {KEY_VAR} nor {KEY_FILE_VAR} is set",
                           "give the wheels repository's private key")
-    return decrypt(value, key, name)
+    return decrypt(value, pem, name)
 
 
 def _b64(data: bytes) -> str:

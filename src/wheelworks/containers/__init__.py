@@ -7,13 +7,15 @@ module with the seven methods of ``Store``, registered by URL scheme in ``BACKEN
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
 from wheelworks.config.model import ContainerConfig
 from wheelworks.config.secrets import reveal
+from wheelworks.config.settings import S3Credentials, Settings
 from wheelworks.shared.errors import ContainerError
 from wheelworks.shared.paths import is_url
 
@@ -65,20 +67,20 @@ class Store(Protocol):
         """Remove ``key``; a missing key is not an error."""
 
 
-def _local(url: str, endpoint: str | None, base: Path | None, env: Mapping[str, str]) -> Store:
+def _local(url: str, endpoint: str | None, base: Path | None, credentials: S3Credentials) -> Store:
     from wheelworks.containers.local import LocalStore
 
     return LocalStore.from_url(url, base)
 
 
-def _s3(url: str, endpoint: str | None, base: Path | None, env: Mapping[str, str]) -> Store:
+def _s3(url: str, endpoint: str | None, base: Path | None, credentials: S3Credentials) -> Store:
     from wheelworks.containers.s3 import S3Store  # boto3 is imported only for S3 containers
 
-    return S3Store.from_url(url, endpoint, env)
+    return S3Store.from_url(url, endpoint, credentials)
 
 
-# URL scheme -> backend factory (url, endpoint, base folder, environment); "" is a plain path.
-BACKENDS: dict[str, Callable[[str, str | None, Path | None, Mapping[str, str]], Store]] = {
+# URL scheme -> backend factory (url, endpoint, base folder, S3 credentials); "" is a plain path.
+BACKENDS: dict[str, Callable[[str, str | None, Path | None, S3Credentials], Store]] = {
     "": _local,
     "file": _local,
     "s3": _s3,
@@ -86,7 +88,7 @@ BACKENDS: dict[str, Callable[[str, str | None, Path | None, Mapping[str, str]], 
 
 
 def open_store(url: str, *, endpoint: str | None = None, base: Path | None = None,
-               env: Mapping[str, str] | None = None) -> Store:
+               credentials: S3Credentials | None = None) -> Store:
     """The backend for ``url``: a path or file:// URL (relative to ``base``), or s3://bucket/prefix."""
     scheme = urlparse(url).scheme if is_url(url) else ""
     if scheme not in BACKENDS:
@@ -94,14 +96,16 @@ def open_store(url: str, *, endpoint: str | None = None, base: Path | None = Non
             f"container url {url!r}: unsupported scheme '{scheme}'",
             "use a folder path, file:///path or s3://bucket/prefix",
         )
-    return BACKENDS[scheme](url, endpoint, base, env or {})
+    return BACKENDS[scheme](url, endpoint, base, credentials or S3Credentials())
 
 
-def open_container(container: ContainerConfig, base: Path, env: Mapping[str, str]) -> Store:
-    """The store of a configured container, with its credentials decrypted if it has any."""
-    env = dict(env)
-    for var, value, key in (("AWS_ACCESS_KEY_ID", container.access_key_id, "access-key-id"),
-                            ("AWS_SECRET_ACCESS_KEY", container.secret_access_key, "secret-access-key")):
+def open_container(container: ContainerConfig, base: Path, settings: Settings) -> Store:
+    """The store of a configured container, with its own credentials (decrypted) over
+    the environment's."""
+    credentials = settings.s3
+    for field_, value, key in (("access_key_id", container.access_key_id, "access-key-id"),
+                               ("secret_access_key", container.secret_access_key, "secret-access-key")):
         if value:
-            env[var] = reveal(value, f"containers.{container.name}.{key}", env)
-    return open_store(container.url, endpoint=container.endpoint, base=base, env=env)
+            revealed = reveal(value, f"containers.{container.name}.{key}", settings.private_key)
+            credentials = replace(credentials, **{field_: revealed})
+    return open_store(container.url, endpoint=container.endpoint, base=base, credentials=credentials)

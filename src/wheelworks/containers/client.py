@@ -22,6 +22,7 @@ from urllib.parse import unquote, urljoin, urlparse
 from mousebender import simple
 from packaging.utils import canonicalize_name
 
+from wheelworks.config.settings import S3Credentials
 from wheelworks.containers import CLAIMS, RECORDS, SIMPLE, Store, open_store
 from wheelworks.containers.index import JSON_TYPE
 from wheelworks.containers.state import decode_claim
@@ -150,7 +151,7 @@ class PageIndex:
             raise ReleaseError(f"{root}{RECORDS}: unreadable build records ({exc})") from None
 
 
-def open_index(location: str, env: Mapping[str, str]) -> Index:
+def open_index(location: str, credentials: S3Credentials) -> Index:
     """What ``-u`` names: a container (folder, file:// folder or s3://), or a page's URL."""
     try:
         parsed = urlparse(location)
@@ -159,11 +160,11 @@ def open_index(location: str, env: Mapping[str, str]) -> Index:
         raise ReleaseError(f"-u {location!r}: not a valid URL ({exc})") from None
     scheme = parsed.scheme if is_url(location) else ""
     if scheme == "s3":
-        return ContainerIndex(open_store(location, env=env))
+        return ContainerIndex(open_store(location, credentials=credentials))
     if scheme in ("", "file"):
         path = Path(unquote(urlparse(location).path) if scheme else location).expanduser().resolve()
         if path.is_dir():
-            return ContainerIndex(open_store(str(path), env=env))
+            return ContainerIndex(open_store(str(path), credentials=credentials))
         return PageIndex(path.as_uri())
     return PageIndex(location)
 

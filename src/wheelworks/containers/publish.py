@@ -27,6 +27,7 @@ from packaging.version import InvalidVersion, Version
 from wheelworks.build.records import BuildRecord, Records
 from wheelworks.build.report import CSS, build_html, overview_html
 from wheelworks.config.model import Config, container_for, named_container
+from wheelworks.config.settings import Settings
 from wheelworks.containers import CLAIMS, RECORDS, Store, claim_key, file_key, open_container
 from wheelworks.containers.index import HTML_TYPE, IndexedFile
 from wheelworks.containers.state import (
@@ -136,12 +137,12 @@ def delivery_from(source: str | None, builds_dir: Path) -> Delivery:
     return delivery
 
 
-def publish_build(config: Config, delivery: Delivery, ref: str, env: Mapping[str, str], *,
+def publish_build(config: Config, delivery: Delivery, ref: str, settings: Settings, *,
                   container: str | None = None, overwrite: bool = False, dry_run: bool = False) -> Published:
     """Publish a delivery to the container ``container`` names, or else to the one the
     branch ``ref`` picks; first sweeping what dead publishers left."""
     target = named_container(config, container) if container else container_for(config, ref)
-    store = open_container(target, config.root, env)
+    store = open_container(target, config.root, settings)
     wheels, records = delivery.wheels, delivery.records
     publish_plan = plan(store, wheels, overwrite=overwrite, keep=target.keep, records=records)
     if dry_run:

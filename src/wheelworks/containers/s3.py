@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
+from wheelworks.config.settings import S3Credentials
 from wheelworks.containers import FILES
 from wheelworks.shared.errors import ContainerError
 
@@ -53,23 +54,23 @@ class _Hashing:
 
 
 class S3Store:
-    def __init__(self, bucket: str, prefix: str, endpoint: str | None, env: Mapping[str, str]) -> None:
+    def __init__(self, bucket: str, prefix: str, endpoint: str | None, credentials: S3Credentials) -> None:
         import boto3
         from botocore.config import Config
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.url = f"s3://{bucket}/{self.prefix}"
-        self.endpoint = endpoint or env.get("AWS_ENDPOINT_URL") or None
+        self.endpoint = endpoint or credentials.endpoint
         from botocore.exceptions import BotoCoreError
 
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        region = credentials.region
         try:
             session = boto3.session.Session(
-                aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
-                aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
-                aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
-                profile_name=env.get("AWS_PROFILE") or None,
+                aws_access_key_id=credentials.access_key_id,
+                aws_secret_access_key=credentials.secret_access_key,
+                aws_session_token=credentials.session_token,
+                profile_name=credentials.profile,
             )
             self.client = session.client(
                 "s3",
@@ -80,16 +81,16 @@ class S3Store:
                               connect_timeout=10, read_timeout=60),
             )
         except (BotoCoreError, ValueError) as exc:  # an unknown profile, a bad endpoint URL or region
-            settings = f"endpoint {self.endpoint!r}, region {region!r}, AWS_PROFILE {env.get('AWS_PROFILE') or '-'}"
+            settings = f"endpoint {self.endpoint!r}, region {region!r}, AWS_PROFILE {credentials.profile or '-'}"
             raise ContainerError(f"container {self.url}: {exc} ({settings})",
                                  "check the container's endpoint and the AWS_* settings") from None
 
     @classmethod
-    def from_url(cls, url: str, endpoint: str | None, env: Mapping[str, str]) -> S3Store:
+    def from_url(cls, url: str, endpoint: str | None, credentials: S3Credentials) -> S3Store:
         parts = urlparse(url)
         if not parts.netloc:
             raise ContainerError(f"container url {url!r}: no bucket", "write s3://bucket/prefix")
-        return cls(parts.netloc, parts.path, endpoint, env)
+        return cls(parts.netloc, parts.path, endpoint, credentials)
 
     def list(self, prefix: str = "") -> dict[str, int]:
         found = {}

@@ -21,6 +21,7 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from wheelworks.config.settings import Settings
 from wheelworks.containers.client import Index, PageIndex, RemoteFile
 from wheelworks.containers.state import spelling_conflicts
 from wheelworks.release.gate import Gate, gate, refused
@@ -144,9 +145,9 @@ class UploadTarget:
     verbose: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], **settings: Any) -> UploadTarget:
-        """Settings with credentials from TWINE_USERNAME and TWINE_PASSWORD, as twine's CLI reads them."""
-        return cls(username=env.get("TWINE_USERNAME"), password=env.get("TWINE_PASSWORD"), **settings)
+    def from_settings(cls, settings: Settings, **where: Any) -> UploadTarget:
+        """``where`` to upload, with the credentials TWINE_USERNAME and TWINE_PASSWORD gave."""
+        return cls(username=settings.twine_username, password=settings.twine_password, **where)
 
 
 def simple_index(upload_url: str) -> str:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
-import platformdirs
 
 from wheelworks.shared import owners
 from wheelworks.shared.errors import UsageError
@@ -25,16 +24,6 @@ CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wheelworks.\n"
 )
-
-
-def default_root(env: Mapping[str, str]) -> Path:
-    """$WHEELWORKS_CACHE_DIR, else the platform's user cache folder (XDG on Linux,
-    ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows)."""
-    if env.get("WHEELWORKS_CACHE_DIR"):
-        return Path(env["WHEELWORKS_CACHE_DIR"]).expanduser().resolve()
-    if env.get("XDG_CACHE_HOME"):  # platformdirs reads os.environ; the env given here wins
-        return Path(env["XDG_CACHE_HOME"]) / "wheelworks"
-    return Path(platformdirs.user_cache_dir("wheelworks", appauthor=False))
 
 
 class Cache:
