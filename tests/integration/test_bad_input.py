@@ -9,7 +9,7 @@ import pytest
 
 from wheelworks import cli
 from tests.conftest import FIXTURES
-from tests.unit.test_config import BAD_CONFIGS
+from tests.unit.config.test_model import BAD_CONFIGS
 
 
 def _fails(capsys, config: Path, cache_dir: Path, *extra: str) -> tuple[int, str]:

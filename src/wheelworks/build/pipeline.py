@@ -11,15 +11,15 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.build import abi, interpreters, libraries, repair, reproducible, test, tools, vendoring
+from wheelworks.build import abi, interpreters, libraries, steps, tools, vendoring
 from wheelworks.build.frontend import Frontend, frontend
 from wheelworks.build.inputs import reusable, target_key, tool_versions
 from wheelworks.build.interpreters import Interpreter
@@ -37,19 +37,20 @@ from wheelworks.shared.cache import Cache
 from wheelworks.shared.errors import ConfigError, WheelworksError
 from wheelworks.shared.hashes import file_sha256
 from wheelworks.shared.masking import without_credentials
-from wheelworks.shared.run import run
 
 T = TypeVar("T")
 
 
+Event = Literal["start", "ok", "cached", "failed", "missing", "interrupted"]
+
+
 class Reporter(Protocol):
-    def event(self, scope: str, step: str, status: str, seconds: float | None = None) -> None:
-        """``scope`` is a target identifier, "source" or "library"; ``status`` is one of
-        start, ok, cached, failed, missing."""
+    def event(self, scope: str, step: str, status: Event, seconds: float | None = None) -> None:
+        """``scope`` is a target identifier, "source" or "library"."""
 
 
 class SilentReporter:
-    def event(self, scope: str, step: str, status: str, seconds: float | None = None) -> None:
+    def event(self, scope: str, step: str, status: Event, seconds: float | None = None) -> None:
         pass
 
 
@@ -139,12 +140,17 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
         requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
+        context = steps.TargetContext(
+            config=config, platform=platform, cache=cache, checkout=tree, prefix=prefix, frontend=chosen,
+            ccache=tools.find("ccache", options.env) if config.build.ccache else None,
+            epoch=commit_epoch(tree.epoch, options.settings.source_date_epoch), env=options.env,
+            environment=environment, requires=requires,
+            recipe_stems=frozenset(vendoring.library_stems(lib.prefix for lib in prefix.libraries)),
+        )
         runner = _TargetRunner(
-            config, options, platform, cache, store, record, tree, prefix, work, reporter, chosen,
-            tools.find("ccache", options.env) if config.build.ccache else None,
-            interrupted, commit_epoch(tree.epoch, options.settings.source_date_epoch),
-            [] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id], requires,
-            environment,
+            context=context, store=store, record=record, reporter=reporter, interrupted=interrupted,
+            earlier=[] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id],
+            wheelhouse=options.wheelhouse, work=work,
         )
         versions_of_tools = tool_versions()
         library_keys = [lib.key for lib in prefix.libraries]
@@ -255,56 +261,34 @@ def _libraries(
     return prefix
 
 
-@dataclass
-class _TargetRunner:
-    """Runs build -> repair -> test for one target at a time (several may run at once)."""
+@dataclass(frozen=True)
+class _Job:
+    target: Target
+    result: TargetRecord  # the target's progress: filled in as its steps end
+    interpreter: Interpreter
 
-    config: Config
-    options: BuildOptions
-    platform: platforms.Platform
-    cache: Cache
+
+@dataclass(frozen=True, kw_only=True)
+class _TargetRunner:
+    """Schedules each target's steps (several targets may run at once) and records them:
+    the work itself is in ``steps``; what changes as it runs is in the record only."""
+
+    context: steps.TargetContext
     store: Records
     record: BuildRecord
-    checkout: Checkout
-    prefix: libraries.Prefix
-    work: Path
     reporter: Reporter
-    frontend: Frontend
-    ccache: Path | None
     interrupted: threading.Event
-    epoch: int  # SOURCE_DATE_EPOCH of the build and the repair
-    earlier: list[BuildRecord]  # records whose passing targets may be reused
-    requires: Mapping[str, tuple[str, ...]]  # per CPython: what its build environment holds (Frontend.requires)
-    environment: Mapping[str, str]  # [build] environment, its secrets decrypted
-
-    def _reused(self, job: _Job) -> bool:
-        """Take an earlier build's wheel when nothing that makes it has changed."""
-        wheelhouse = self.options.wheelhouse
-
-        def sha256(name: str) -> str | None:
-            path = wheelhouse / name
-            return file_sha256(path) if path.is_file() else None
-
-        found = reusable(job.result.key, self.earlier, sha256) if job.result.key else None
-        if found is None:
-            return False
-        record, target = found
-        result = job.result
-        result.interpreter = str(job.interpreter.path)
-        result.steps.append(StepRecord("reused", "ok", 0.0, "", f"nothing changed since build {record.id}"))
-        result.reused_from = target.reused_from or record.id  # the build that tested it, not one that reused it
-        result.built_by = target.built_by
-        self.reporter.event(job.target.identifier, f"reused from {record.id}", "ok", 0.0)
-        self._delivered(result, wheelhouse / str(target.wheel))
-        return True
+    earlier: Sequence[BuildRecord]  # records whose passing targets may be reused
+    wheelhouse: Path
+    work: Path
 
     def lead(self, jobs: list[_Job]) -> _Job | None:
         """The job to finish before the others, when the project is, or may be,
         limited-API (abi3): the lowest GIL CPython, whose one wheel may serve every later one."""
         gil = [j for j in jobs if not j.target.free_threaded]
-        wanted = self.config.build.abi3
+        wanted = self.context.config.build.abi3
         if wanted is None:  # not said: its build files tell (a wheel that is not abi3 then costs nothing)
-            wanted = abi.asks_for_limited_api(self.checkout.tree)
+            wanted = abi.asks_for_limited_api(self.context.checkout.tree)
         return gil[0] if gil and wanted else None
 
     def rest(self, lead: _Job | None, jobs: list[_Job]) -> list[Callable[[], None]]:
@@ -312,14 +296,60 @@ class _TargetRunner:
         limited-API wheel; then that wheel is tested on every CPython it serves."""
         others = [j for j in jobs if j is not lead]
         built = lead.result.wheel if lead is not None else None
-        if lead is not None and built is not None and not abi.is_abi3(built) and self.config.build.abi3:
+        if lead is not None and built is not None and not abi.is_abi3(built) and self.context.config.build.abi3:
             lead.result.status = "failed"
             lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel"))
         if lead is None or built is None or not abi.is_abi3(built):
             return [functools.partial(self.run, job) for job in others]
-        wheel = self.options.wheelhouse / built
+        wheel = self.wheelhouse / built
         return [functools.partial(self.test_only, job, wheel, lead.target.identifier)
                 if serves(job.target.identifier, built) else functools.partial(self.run, job) for job in others]
+
+    def run(self, job: _Job) -> None:
+        target, result, interpreter, context = job.target, job.result, job.interpreter, self.context
+        if not self._starts(job):
+            return
+        folder = self.work / target.identifier
+        try:
+            built = self._step(job, "build", lambda log: steps.build_wheel(context, target, interpreter, folder, log))
+            result.ccache = built.ccache
+            repaired = self._step(job, "repair", lambda log: steps.repair_wheel(context, built.wheel, folder, log))
+            result.host_libraries = list(repaired.host_libraries)
+        except (WheelworksError, OSError):
+            result.status = self._failed()
+            return
+        try:
+            if abi.is_abi3(repaired.wheel.name):
+                self._step(job, "abi3audit", lambda log: abi.audit(repaired.wheel, context.env, log))
+            self._test(job, repaired.wheel, built.tree, folder)
+        except (WheelworksError, OSError):
+            result.status = self._failed()
+            if not self.interrupted.is_set():  # the evidence, for inspection: never delivered
+                kept = self.store.folder(self.record.id) / "failed" / repaired.wheel.name
+                atomic.copy(repaired.wheel, kept)
+                result.kept = str(kept.relative_to(self.store.folder(self.record.id)))
+            return
+        _delivered(result, _deliver(repaired.wheel, self.wheelhouse))
+
+    def test_only(self, job: _Job, wheel: Path, built_by: str) -> None:
+        """Test the limited-API wheel ``built_by`` made, on this target's CPython."""
+        if not self._starts(job):
+            return
+        job.result.built_by = built_by
+        checkout = self.context.checkout
+        tree = self.work / built_by / "src" / checkout.tree.relative_to(checkout.root)
+        try:
+            self._test(job, wheel, tree, self.work / job.target.identifier)
+        except (WheelworksError, OSError):
+            job.result.status = self._failed()
+            return
+        _delivered(job.result, wheel)
+
+    def _test(self, job: _Job, wheel: Path, tree: Path, folder: Path) -> None:
+        found = self._step(job, "test", lambda log: steps.test_wheel(self.context, job.interpreter, wheel, tree,
+                                                                      folder, log))
+        if found is not None:
+            job.result.vendored, job.result.host_copies = list(found.vendored), list(found.system)
 
     def _starts(self, job: _Job) -> bool:
         """Whether the job has work to do: not when the build was interrupted, nor when
@@ -332,121 +362,53 @@ class _TargetRunner:
         job.result.status, job.result.interpreter = "running", str(job.interpreter.path)
         return True
 
-    def run(self, job: _Job) -> None:
-        target, result, interpreter = job.target, job.result, job.interpreter
-        if not self._starts(job):
-            return
-        folder = self.work / target.identifier
-        try:
-            tree, wheel = self._step(target, result, "build", lambda log: self._build(target, interpreter, folder, log))
-            if self.ccache:
-                result.ccache = tools.ccache_counts(folder / "ccache-stats.log")
-            repaired = self._step(target, result, "repair", lambda log: self._repair(wheel, folder, log, result))
-        except (WheelworksError, OSError):
-            result.status = "interrupted" if self.interrupted.is_set() else "failed"
-            return
-        try:
-            if abi.is_abi3(repaired.name):
-                self._step(target, result, "abi3audit", lambda log: abi.audit(repaired, self.options.env, log))
-            self._step(target, result, "test", lambda log: self._test(interpreter, repaired, tree, folder, log, result))
-        except (WheelworksError, OSError):
-            result.status = "interrupted" if self.interrupted.is_set() else "failed"
-            if not self.interrupted.is_set():  # the evidence, for inspection: never delivered
-                kept = self.store.folder(self.record.id) / "failed" / repaired.name
-                atomic.copy(repaired, kept)
-                result.kept = str(kept.relative_to(self.store.folder(self.record.id)))
-            return
-        self._delivered(result, _deliver(repaired, self.options.wheelhouse))
+    def _reused(self, job: _Job) -> bool:
+        """Take an earlier build's wheel when nothing that makes it has changed."""
+        def sha256(name: str) -> str | None:
+            path = self.wheelhouse / name
+            return file_sha256(path) if path.is_file() else None
 
-    def test_only(self, job: _Job, wheel: Path, built_by: str) -> None:
-        """Test the limited-API wheel ``built_by`` made, on this target's CPython."""
-        target, result, interpreter = job.target, job.result, job.interpreter
-        if not self._starts(job):
-            return
-        result.built_by = built_by
-        folder = self.work / target.identifier
-        tree = self.work / built_by / "src" / self.checkout.tree.relative_to(self.checkout.root)
-        try:
-            self._step(target, result, "test", lambda log: self._test(interpreter, wheel, tree, folder, log, result))
-        except (WheelworksError, OSError):
-            result.status = "interrupted" if self.interrupted.is_set() else "failed"
-            return
-        self._delivered(result, wheel)
+        found = reusable(job.result.key, self.earlier, sha256) if job.result.key else None
+        if found is None:
+            return False
+        record, target = found
+        result = job.result
+        result.interpreter = str(job.interpreter.path)
+        result.steps.append(StepRecord("reused", "ok", 0.0, "", f"nothing changed since build {record.id}"))
+        result.reused_from = target.reused_from or record.id  # the build that tested it, not one that reused it
+        result.built_by = target.built_by
+        self.reporter.event(job.target.identifier, f"reused from {record.id}", "ok", 0.0)
+        _delivered(result, self.wheelhouse / str(target.wheel))
+        return True
 
-    @staticmethod
-    def _delivered(result: TargetRecord, final: Path) -> None:
-        result.wheel = final.name
-        result.tags = sorted(str(tag) for tag in parse_wheel_filename(final.name)[3])
-        result.sha256 = file_sha256(final)
-        result.size = final.stat().st_size
-        result.status = "ok"
+    def _failed(self) -> Literal["failed", "interrupted"]:
+        return "interrupted" if self.interrupted.is_set() else "failed"
 
-    def _step(self, target: Target, result: TargetRecord, name: str, action: Callable[[Path], T]) -> T:
-        log = self.store.log(self.record.id, target.identifier, name)
+    def _step(self, job: _Job, name: str, action: Callable[[Path], T]) -> T:
+        log = self.store.log(self.record.id, job.target.identifier, name)
         relative = str(log.relative_to(self.store.folder(self.record.id)))
-        self.reporter.event(target.identifier, name, "start")
+        self.reporter.event(job.target.identifier, name, "start")
         start = time.monotonic()
         try:
             value = action(log)
         except (WheelworksError, OSError) as exc:
             seconds = round(time.monotonic() - start, 3)
-            status = "interrupted" if self.interrupted.is_set() else "failed"
-            result.steps.append(StepRecord(name, status, seconds, relative, str(exc)))
-            self.reporter.event(target.identifier, name, status, seconds)
+            status = self._failed()
+            job.result.steps.append(StepRecord(name, status, seconds, relative, str(exc)))
+            self.reporter.event(job.target.identifier, name, status, seconds)
             raise
         seconds = round(time.monotonic() - start, 3)
-        result.steps.append(StepRecord(name, "ok", seconds, relative))
-        self.reporter.event(target.identifier, name, "ok", seconds)
+        job.result.steps.append(StepRecord(name, "ok", seconds, relative))
+        self.reporter.event(job.target.identifier, name, "ok", seconds)
         return value
 
-    def _build(self, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> tuple[Path, Path]:
-        """A private copy of the source (targets may build at once) and its wheel, whose
-        ABI is checked against the target's."""
-        shutil.copytree(self.checkout.root, folder / "src", symlinks=True)
-        tree = folder / "src" / self.checkout.tree.relative_to(self.checkout.root)
-        where = self.frontend.prepare(interpreter, self.cache, log, self.platform.os, tree, self.options.env,
-                                      self.requires[target.python])
-        env = self.prefix.environment(self.options.env, self.platform.os)
-        if self.ccache:
-            env = tools.ccache_environment(self.ccache, self.cache.root, folder / "src", folder / "ccache-stats.log", env)
-        env.update({k: v.replace("{prefix}", str(self.prefix.path)) for k, v in self.environment.items()})
-        env = reproducible.environment(env, self.epoch, folder / "src")
-        if self.config.build.before_build:
-            run(self.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
-        wheel = self.frontend.build_wheel(where, tree, folder / "dist", env, log, self.requires[target.python])
-        abi.check(target, wheel.name)
-        return tree, wheel
 
-    def _repair(self, wheel: Path, folder: Path, log: Path, result: TargetRecord) -> Path:
-        out = folder / "repaired"
-        plan = repair.plan(wheel, out, self.platform, self.prefix.path, self.config.build.repair_exclude)
-        repaired = repair.apply(plan, wheel, out, {**self.options.env, "SOURCE_DATE_EPOCH": str(self.epoch)}, log)
-        reproducible.normalize(repaired, self.epoch)
-        if self.platform.os == "linux":  # what came from the host, not from a recipe: said, not hidden
-            result.host_libraries = vendoring.host_libraries(
-                repaired, vendoring.library_stems(lib.prefix for lib in self.prefix.libraries))
-            with log.open("a", encoding="utf-8") as stream:
-                stream.writelines(f"from the host: {entry}\n" for entry in result.host_libraries)
-        return repaired
-
-    def _test(self, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path, log: Path,
-              result: TargetRecord) -> None:
-        hidden = [self.prefix.path, *(lib.prefix for lib in self.prefix.libraries)]
-        python = test.run_tests(interpreter.path, wheel, self.config.test, folder / "test", tree, hidden,
-                                self.options.env, log, self.platform.os, self.frontend.uv)
-        prefixes = [lib.prefix for lib in self.prefix.libraries]
-        if self.platform.os == "linux" and vendoring.library_stems(prefixes):  # /proc/self/maps: Linux's view
-            name = parse_wheel_filename(wheel.name)[0]
-            found = vendoring.check(python, name, prefixes, log)
-            result.vendored = list(found.vendored)
-            result.host_copies = list(found.system)
-
-
-@dataclass(frozen=True)
-class _Job:
-    target: Target
-    result: TargetRecord
-    interpreter: Interpreter
+def _delivered(result: TargetRecord, final: Path) -> None:
+    result.wheel = final.name
+    result.tags = sorted(str(tag) for tag in parse_wheel_filename(final.name)[3])
+    result.sha256 = file_sha256(final)
+    result.size = final.stat().st_size
+    result.status = "ok"
 
 
 def _deliver(wheel: Path, wheelhouse: Path) -> Path:

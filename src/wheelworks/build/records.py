@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from wheelworks.config.names import component_problem
 from wheelworks.shared import atomic, owners
@@ -19,11 +19,15 @@ from wheelworks.shared.masking import mask
 
 RECORD_NAME = "record.json"
 
+StepStatus = Literal["ok", "failed", "interrupted"]
+TargetStatus = Literal["pending", "running", "ok", "failed", "missing", "interrupted"]
+BuildStatus = Literal["running", "ok", "failed", "interrupted"]  # shown as "abandoned" when its process is gone
+
 
 @dataclass
 class StepRecord:
     name: str
-    status: str  # ok | failed
+    status: StepStatus
     seconds: float
     log: str  # relative to the build's folder
     error: str | None = None
@@ -34,7 +38,7 @@ class TargetRecord:
     identifier: str
     python: str
     interpreter: str | None = None
-    status: str = "pending"  # pending | ok | failed | missing | interrupted
+    status: TargetStatus = "pending"
     wheel: str | None = None
     tags: list[str] = field(default_factory=list)
     sha256: str | None = None
@@ -74,7 +78,7 @@ class BuildRecord:
     started: float
     commit: str | None = None
     finished: float | None = None
-    status: str = "running"  # running | ok | failed | interrupted (shown as abandoned when its process is gone)
+    status: BuildStatus = "running"
     error: str | None = None
     wheelhouse: str | None = None
     libraries: list[LibraryRecord] = field(default_factory=list)
@@ -85,7 +89,7 @@ class BuildRecord:
     pid: int | None = None  # the process that runs the build, while it runs
     host: str | None = None
 
-    def shown_status(self) -> str:
+    def shown_status(self) -> BuildStatus | Literal["abandoned"]:
         """The status, with a "running" build whose process is gone shown as "abandoned"."""
         if self.status == "running" and owners.gone(self.pid, self.host):
             return "abandoned"

@@ -16,12 +16,13 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from wheelworks.build.pipeline import Event
 from wheelworks.build.records import BuildRecord
 
 _STYLE = {"ok": "green", "cached": "green", "failed": "bold red", "missing": "dim", "interrupted": "yellow"}
 
 
-def _describe(scope: str, step: str, status: str, seconds: float | None) -> str:
+def _describe(scope: str, step: str, status: Event, seconds: float | None) -> str:
     timing = f" ({seconds:.1f}s)" if seconds is not None else ""
     word = "running" if status == "start" else status
     return f"{scope:<28} {step} {word}{timing}"
@@ -34,7 +35,7 @@ class PlainReporter:
         self.stream = stream
         self._lock = threading.Lock()
 
-    def event(self, scope: str, step: str, status: str, seconds: float | None = None) -> None:
+    def event(self, scope: str, step: str, status: Event, seconds: float | None = None) -> None:
         with self._lock:
             print(_describe(scope, step, status, seconds), file=self.stream, flush=True)
 
@@ -48,7 +49,7 @@ class PlainReporter:
 @dataclass
 class _Row:
     step: str
-    status: str
+    status: Event
     since: float  # when the current step started (monotonic)
     seconds: float | None = None
 
@@ -63,7 +64,7 @@ class LiveReporter:
         self._lock = threading.Lock()
         self._live = Live(console=self.console, refresh_per_second=8, get_renderable=self.render, transient=False)
 
-    def event(self, scope: str, step: str, status: str, seconds: float | None = None) -> None:
+    def event(self, scope: str, step: str, status: Event, seconds: float | None = None) -> None:
         key = f"library {step}" if scope == "library" else scope
         with self._lock:
             self._rows[key] = _Row(step, status, time.monotonic(), seconds)

@@ -1,0 +1,107 @@
+"""The steps of one target: build its wheel, repair it, test it in a clean venv.
+
+Each step takes the build's ``TargetContext`` (the same for every target, several of which
+run at once) and returns what it made; the pipeline records it. Nothing here schedules,
+reports or writes a record.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import parse_wheel_filename
+
+from wheelworks.build import abi, libraries, repair, reproducible, test, tools, vendoring
+from wheelworks.build.frontend import Frontend
+from wheelworks.build.interpreters import Interpreter
+from wheelworks.build.source import Checkout
+from wheelworks.build.targets import Target
+from wheelworks.config.model import Config
+from wheelworks.shared.cache import Cache
+from wheelworks.shared.platforms import Platform
+from wheelworks.shared.run import run
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetContext:
+    """What every target's steps need, fixed once the libraries are built."""
+
+    config: Config
+    platform: Platform
+    cache: Cache
+    checkout: Checkout
+    prefix: libraries.Prefix
+    frontend: Frontend
+    ccache: Path | None
+    epoch: int  # SOURCE_DATE_EPOCH of the build and the repair
+    env: Mapping[str, str]  # the subprocesses' base, without credentials the config did not pass on
+    environment: Mapping[str, str]  # [build] environment, its secrets decrypted
+    requires: Mapping[str, tuple[str, ...]]  # per CPython: what its build environment holds
+    recipe_stems: frozenset[str]  # the shared libraries the recipes installed (vendoring.library_stems)
+
+    def recipe_prefixes(self) -> list[Path]:
+        return [lib.prefix for lib in self.prefix.libraries]
+
+
+@dataclass(frozen=True)
+class Built:
+    tree: Path  # the target's private copy of the source, where its tests run
+    wheel: Path
+    ccache: dict[str, int] | None  # the compiler cache's hits and misses, when ccache is on
+
+
+@dataclass(frozen=True)
+class Repaired:
+    wheel: Path
+    host_libraries: tuple[str, ...]  # grafted from the host, built by no recipe (Linux)
+
+
+def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> Built:
+    """A private copy of the source (targets may build at once) and its wheel, whose ABI
+    is checked against the target's."""
+    shutil.copytree(context.checkout.root, folder / "src", symlinks=True)
+    tree = folder / "src" / context.checkout.tree.relative_to(context.checkout.root)
+    requires = context.requires[target.python]
+    where = context.frontend.prepare(interpreter, context.cache, log, context.platform.os, tree, context.env, requires)
+    env = context.prefix.environment(context.env, context.platform.os)
+    stats = folder / "ccache-stats.log"
+    if context.ccache:
+        env = tools.ccache_environment(context.ccache, context.cache.root, folder / "src", stats, env)
+    env.update({k: v.replace("{prefix}", str(context.prefix.path)) for k, v in context.environment.items()})
+    env = reproducible.environment(env, context.epoch, folder / "src")
+    if context.config.build.before_build:
+        run(context.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
+    wheel = context.frontend.build_wheel(where, tree, folder / "dist", env, log, requires)
+    abi.check(target, wheel.name)
+    return Built(tree, wheel, tools.ccache_counts(stats) if context.ccache else None)
+
+
+def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -> Repaired:
+    """The repaired wheel, normalized to be reproducible; on Linux, with what the repair
+    grafted from the host rather than from a recipe: said, not hidden."""
+    out = folder / "repaired"
+    plan = repair.plan(wheel, out, context.platform, context.prefix.path, context.config.build.repair_exclude)
+    repaired = repair.apply(plan, wheel, out, {**context.env, "SOURCE_DATE_EPOCH": str(context.epoch)}, log)
+    reproducible.normalize(repaired, context.epoch)
+    host: list[str] = []
+    if context.platform.os == "linux":
+        host = vendoring.host_libraries(repaired, context.recipe_stems)
+        with log.open("a", encoding="utf-8") as stream:
+            stream.writelines(f"from the host: {entry}\n" for entry in host)
+    return Repaired(repaired, tuple(host))
+
+
+def test_wheel(context: TargetContext, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path,
+               log: Path) -> vendoring.Vendoring | None:
+    """The project's tests on ``wheel`` in a clean venv that cannot see the recipes'
+    prefixes; then, on Linux with recipes, proof that the libraries it loads are its own."""
+    prefixes = context.recipe_prefixes()
+    python = test.run_tests(interpreter.path, wheel, context.config.test, folder / "test", tree,
+                            [context.prefix.path, *prefixes], context.env, log, context.platform.os,
+                            context.frontend.uv)
+    if context.platform.os != "linux" or not context.recipe_stems:  # /proc/self/maps: Linux's view
+        return None
+    return vendoring.check(python, parse_wheel_filename(wheel.name)[0], prefixes, log)
