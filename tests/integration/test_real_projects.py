@@ -283,3 +283,9 @@ def test_pillow_with_five_libraries_from_debian_sources(sources, tmp_path):
             copy.write_bytes(wheel.read(inside))
             (built,) = {p.resolve() for p in (prefixes[recipe] / "lib").glob(f"{stem}.so.*")}
             assert _build_id(copy) == _build_id(built), stem  # the recipe's build, not the host's
+        # Its SBOM names each recipe it vendors once, with the file it copied; zlib stays the host's, unlisted.
+        sbom = json.loads(wheel.read("pillow-13.0.0.dist-info/sboms/wheelworks.cdx.json"))
+    recipes_listed = {c["name"]: [p["value"].split(" ")[0] for p in c["properties"] if p["name"] == "wheelworks:file"]
+                      for c in sbom["components"] if {"name": "wheelworks:origin", "value": "recipe"} in c["properties"]}
+    assert sorted(recipes_listed) == sorted(stems.values())
+    assert all(len(files) == 1 and files[0].startswith("pillow.libs/") for files in recipes_listed.values())

@@ -50,6 +50,7 @@ def target_key(config: Config, identifier: str, source: str, library_keys: Seque
         "repair-exclude": list(build.repair_exclude),
         "test": asdict(config.test),
         "libraries": list(library_keys),
+        "licenses": {recipe.name: recipe.license for recipe in config.libraries},
         "interpreter": {"path": str(interpreter.path), "version": interpreter.version,
                         "free-threaded": interpreter.free_threaded, "build": interpreter.build},
         "tools": dict(tools),

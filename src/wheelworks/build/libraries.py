@@ -38,6 +38,7 @@ class BuiltLibrary:
     prefix: Path
     cached: bool
     seconds: float
+    source: str  # the tarball's sha256, or a path recipe's source digest
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Prefix:
 
     path: Path
     libraries: tuple[BuiltLibrary, ...]
+    toolchain: str  # what built them (_toolchain_id): the platform, compilers and their flags
 
     def environment(self, base: Mapping[str, str], os_name: str) -> dict[str, str]:
         return search_environment([self.path], base, os_name)
@@ -112,7 +114,7 @@ def build_all(recipes: Sequence[LibraryRecipe], how: LibraryBuild) -> Prefix:
     key = digest([lib.key for lib in libraries])
     merged = cache.path("prefixes", key[:16])
     cache.ensure(merged, lambda dest: _merge([lib.prefix for lib in libraries], dest))
-    return Prefix(merged, libraries)
+    return Prefix(merged, libraries, toolchain)
 
 
 def below(recipe: LibraryRecipe, by_name: Mapping[str, LibraryRecipe]) -> list[str]:
@@ -130,8 +132,15 @@ def below(recipe: LibraryRecipe, by_name: Mapping[str, LibraryRecipe]) -> list[s
     return found
 
 
-def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -> str:
-    source = recipe.sha256 if recipe.url else tree_digest(recipe.path) if recipe.path else None
+def source_digest(recipe: LibraryRecipe) -> str:
+    """What the recipe builds from: the tarball's sha256, or the digest of a path's tree."""
+    if recipe.url and recipe.sha256:
+        return recipe.sha256
+    assert recipe.path is not None  # config guarantees a url with its sha256, or a path
+    return tree_digest(recipe.path)
+
+
+def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str, source: str | None = None) -> str:
     return digest(
         {
             "subdir": recipe.subdir,
@@ -139,7 +148,7 @@ def recipe_key(recipe: LibraryRecipe, dep_keys: Sequence[str], toolchain: str) -
             "version": recipe.version,
             "system": recipe.system,
             "url": recipe.url,
-            "source": source,
+            "source": source or source_digest(recipe),
             "args": list(recipe.args),
             "script": recipe.script,
             "env": dict(sorted(recipe.env.items())),
@@ -191,7 +200,8 @@ def commands(recipe: LibraryRecipe, src: Path, build: Path, prefix: Path, jobs: 
 
 
 def _build_one(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: LibraryBuild, toolchain: str) -> BuiltLibrary:
-    key = recipe_key(recipe, [d.key for d in deps], toolchain)
+    source = source_digest(recipe)
+    key = recipe_key(recipe, [d.key for d in deps], toolchain, source)
     prefix = how.cache.path("libraries", f"{recipe.name}-{recipe.version}-{key[:16]}")
     log = how.logs / f"{recipe.name}.log"
     start = time.monotonic()
@@ -200,7 +210,7 @@ def _build_one(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: Library
     if cached:
         with log.open("a", encoding="utf-8") as stream:
             stream.write(f"cached: {recipe.name} {recipe.version} in {prefix} (recipe {key[:16]})\n")
-    return BuiltLibrary(recipe.name, key, prefix, cached, time.monotonic() - start)
+    return BuiltLibrary(recipe.name, key, prefix, cached, time.monotonic() - start, source)
 
 
 def _build_into(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: LibraryBuild, prefix: Path, log: Path) -> None:

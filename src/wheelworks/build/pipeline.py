@@ -6,6 +6,7 @@ Stages never print; they report progress through a Reporter, which the CLI rende
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from typing import Literal, Protocol, TypeVar
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.build import abi, interpreters, libraries, steps, tools, vendoring
+from wheelworks.build import abi, interpreters, libraries, sbom, steps, tools, vendoring
 from wheelworks.build.frontend import Frontend, frontend
 from wheelworks.build.inputs import reusable, target_key, tool_versions
 from wheelworks.build.interpreters import Interpreter
@@ -140,12 +141,20 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
         requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
+        epoch = commit_epoch(tree.epoch, options.settings.source_date_epoch)
         context = steps.TargetContext(
             config=config, platform=platform, cache=cache, checkout=tree, prefix=prefix, frontend=chosen,
             ccache=tools.find("ccache", options.env) if config.build.ccache else None,
-            epoch=commit_epoch(tree.epoch, options.settings.source_date_epoch), env=options.env,
+            epoch=epoch, env=options.env,
             environment=environment, requires=requires,
             recipe_stems=frozenset(vendoring.library_stems(lib.prefix for lib in prefix.libraries)),
+            recipe_sources=tuple(
+                sbom.RecipeSource(recipe.name, recipe.version, recipe.url, built.source, recipe.license,
+                                  frozenset(vendoring.library_stems([built.prefix])))
+                for recipe, built in zip(config.libraries, prefix.libraries, strict=True)),
+            provenance=sbom.Provenance(repo=config.project.repo, commit=tree.commit, epoch=epoch,
+                                       compilers=sbom.compilers_of(prefix.toolchain), repair_tool=None,
+                                       wheelworks=importlib.metadata.version("wheelworks")),
         )
         runner = _TargetRunner(
             context=context, store=store, record=record, reporter=reporter, interrupted=interrupted,
@@ -314,7 +323,8 @@ class _TargetRunner:
             built = self._step(job, "build", lambda log: steps.build_wheel(context, target, interpreter, folder, log))
             result.ccache = built.ccache
             repaired = self._step(job, "repair", lambda log: steps.repair_wheel(context, built.wheel, folder, log))
-            result.host_libraries = list(repaired.host_libraries)
+            result.host_libraries = [entry.describe() for entry in repaired.host_libraries]
+            result.components = list(repaired.components)
         except (WheelworksError, OSError):
             result.status = self._failed()
             return

@@ -52,6 +52,7 @@ class TargetRecord:
     host_copies: list[str] = field(default_factory=list)  # recipe libraries the policy leaves to the host (libz.so.1)
     host_libraries: list[str] = field(default_factory=list)  # grafted by the repair, built by no recipe
     kept: str | None = None  # a wheel that failed its test or checks, kept in the build's folder (never delivered)
+    components: list[str] = field(default_factory=list)  # what the wheel's SBOM lists, a line each
     steps: list[StepRecord] = field(default_factory=list)
 
 

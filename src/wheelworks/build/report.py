@@ -148,6 +148,10 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
             f'<td class="{status_of(target)}">{status_of(target)}{note}</td><td>{steps or "-"}</td>'
             f'<td class="num">{_seconds(target):.1f}</td><td class="num">{hits}</td><td>{wheel}</td>'
             f'<td class="num">{target.size or "-"}</td><td><span class="sha">{target.sha256 or "-"}</span></td></tr>')
+    contents = "".join(
+        f'<tr data-target="{escape(t.identifier)}"><td>{escape(t.wheel or "-")}</td><td><ul>'
+        + "".join(f"<li>{escape(line)}</li>" for line in t.components) + "</ul></td></tr>"
+        for t in record.targets if t.components)
     body = (
         f'<p><a href="../index.html">all builds</a></p>\n<h1>Build {escape(record.id)}: {escape(record.project)}</h1>\n'
         f"<p>{escape(record.ref)} at <code>{escape(record.commit or '-')}</code>; started {_when(record.started)}, "
@@ -158,7 +162,9 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
         f"<h2>Libraries</h2>\n<table><tr><th>library</th><th></th><th>seconds</th><th></th></tr>{libraries}</table>\n"
         f"<h2>Build requirements</h2>\n<table><tr><th>targets</th><th>versions</th></tr>{requires}</table>\n"
         "<h2>Targets</h2>\n<table>\n<tr><th>target</th><th>status</th><th>steps (logs)</th><th>seconds</th>"
-        "<th>ccache hits</th><th>wheel</th><th>bytes</th><th>sha256</th></tr>\n" + "\n".join(rows) + "\n</table>")
+        "<th>ccache hits</th><th>wheel</th><th>bytes</th><th>sha256</th></tr>\n" + "\n".join(rows) + "\n</table>\n"
+        "<h2>What each wheel vendors (its SBOM)</h2>\n<table><tr><th>wheel</th><th>components</th></tr>"
+        f"{contents or '<tr><td>-</td><td>nothing vendored</td></tr>'}</table>")
     return _page(f"Build {record.id}", body, css)
 
 

@@ -7,14 +7,15 @@ reports or writes a record.
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.build import abi, libraries, repair, reproducible, test, tools, vendoring
+from wheelworks.build import abi, libraries, repair, reproducible, sbom, test, tools, vendoring
 from wheelworks.build.frontend import Frontend
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.source import Checkout
@@ -41,6 +42,8 @@ class TargetContext:
     environment: Mapping[str, str]  # [build] environment, its secrets decrypted
     requires: Mapping[str, tuple[str, ...]]  # per CPython: what its build environment holds
     recipe_stems: frozenset[str]  # the shared libraries the recipes installed (vendoring.library_stems)
+    recipe_sources: tuple[sbom.RecipeSource, ...]  # what the SBOM says of each recipe
+    provenance: sbom.Provenance  # the project at its commit, and what built it (the repair tool: per wheel)
 
     def recipe_prefixes(self) -> list[Path]:
         return [lib.prefix for lib in self.prefix.libraries]
@@ -56,7 +59,8 @@ class Built:
 @dataclass(frozen=True)
 class Repaired:
     wheel: Path
-    host_libraries: tuple[str, ...]  # grafted from the host, built by no recipe (Linux)
+    host_libraries: tuple[vendoring.HostLibrary, ...]  # grafted from the host, built by no recipe (Linux)
+    components: tuple[str, ...]  # what its SBOM lists, a line each (sbom.components_of)
 
 
 def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> Built:
@@ -80,18 +84,29 @@ def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter
 
 
 def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -> Repaired:
-    """The repaired wheel, normalized to be reproducible; on Linux, with what the repair
-    grafted from the host rather than from a recipe: said, not hidden."""
+    """The repaired wheel with its SBOM (what the repair copied in, from recipes or the
+    host), normalized to be reproducible. What came from the host is said, not hidden."""
     out = folder / "repaired"
     plan = repair.plan(wheel, out, context.platform, context.prefix.path, context.config.build.repair_exclude)
     repaired = repair.apply(plan, wheel, out, {**context.env, "SOURCE_DATE_EPOCH": str(context.epoch)}, log)
-    reproducible.normalize(repaired, context.epoch)
-    host: list[str] = []
+    host: list[vendoring.HostLibrary] = []
     if context.platform.os == "linux":
         host = vendoring.host_libraries(repaired, context.recipe_stems)
         with log.open("a", encoding="utf-8") as stream:
-            stream.writelines(f"from the host: {entry}\n" for entry in host)
-    return Repaired(repaired, tuple(host))
+            stream.writelines(f"from the host: {entry.describe()}\n" for entry in host)
+    changes: dict[str, bytes | None] = {}
+    components: list[str] = []
+    if plan.tool is not None:  # a pure wheel is not repaired, and vendors nothing
+        theirs = sbom.auditwheel_sbom(repaired)
+        provenance = replace(context.provenance, repair_tool=(plan.tool, importlib.metadata.version(plan.tool)))
+        document = sbom.document(repaired.name, provenance, context.recipe_sources, sbom.grafted(wheel, repaired),
+                                 host, theirs[1] if theirs else None)
+        changes[sbom.member_name(repaired.name)] = document
+        if theirs:
+            changes[theirs[0]] = None  # merged into ours: one SBOM per wheel
+        components = sbom.components_of(document)
+    reproducible.normalize(repaired, context.epoch, changes)
+    return Repaired(repaired, tuple(host), tuple(components))
 
 
 def test_wheel(context: TargetContext, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path,

@@ -79,21 +79,41 @@ def system_libraries() -> frozenset[str]:
     return frozenset(names)
 
 
+SHARED = re.compile(r"\.(so|dylib|dll)(\.|$)")
+
+
+@dataclass(frozen=True)
+class HostLibrary:
+    """A library the repair grafted from the host, built by no recipe."""
+
+    soname: str
+    path: str | None  # where the host has it
+    package: str | None  # the Debian or RPM package that owns it
+
+    def describe(self) -> str:
+        return f"{self.soname} ({self.path or 'path unknown'}{', package ' + self.package if self.package else ''})"
+
+
 def _shared_objects(prefixes: Iterable[Path]) -> Iterator[Path]:
-    """The shared objects the recipes installed into their prefixes."""
+    """The shared objects the recipes installed into their prefixes (DLLs go to bin/)."""
     for prefix in prefixes:
-        for folder in (prefix / "lib", prefix / "lib64"):
-            yield from folder.glob("*.so*") if folder.is_dir() else []
+        for folder in (prefix / "lib", prefix / "lib64", prefix / "bin"):
+            yield from (p for p in folder.iterdir() if SHARED.search(p.name)) if folder.is_dir() else []
 
 
-def _stem(name: str) -> str:
-    """A library's name without version or auditwheel's hash: libtally for libtally-1a2b3c4d.so.1.2.3."""
-    return re.sub(r"-[0-9a-f]{8}$", "", name.split(".so", 1)[0])
+def library_stem(name: str) -> str:
+    """A library's name without version or a repair tool's hash: libtally for
+    libtally.so.1.2.3, libtally-1a2b3c4d.so.1 (auditwheel), libtally.1.dylib (delocate keeps
+    names) and tally-<32 hex>.dll (delvewheel)."""
+    base = SHARED.split(name, maxsplit=1)[0]
+    if ".dylib" in name:
+        base = re.sub(r"(\.\d+)+$", "", base)
+    return re.sub(r"-([0-9a-f]{8}|[0-9a-f]{32})$", "", base)
 
 
 def library_stems(prefixes: Iterable[Path]) -> set[str]:
     """The names of the shared libraries the recipes installed: libtally for libtally.so.1.2.3."""
-    return {_stem(path.name) for path in _shared_objects(prefixes)}
+    return {library_stem(path.name) for path in _shared_objects(prefixes)}
 
 
 def needs(wheel_files: Sequence[str], loaded: Sequence[str], dynamic: Dynamic) -> list[Need]:
@@ -139,7 +159,7 @@ def recipe_build_ids(prefixes: Iterable[Path]) -> dict[str, set[str]]:
     for path in _shared_objects(prefixes):
         found = build_id(str(path))
         if found:
-            ids.setdefault(_stem(path.name), set()).add(found)
+            ids.setdefault(library_stem(path.name), set()).add(found)
     return ids
 
 
@@ -166,13 +186,13 @@ def impostors(vendored: Sequence[str], ids: dict[str, set[str]]) -> list[str]:
     grafted the host's copy of the same soname): their build ids are none a recipe made."""
     wrong = []
     for path in vendored:
-        stem = _stem(PurePosixPath(path).name)
+        stem = library_stem(PurePosixPath(path).name)
         if stem in ids and build_id(path) not in ids[stem]:
             wrong.append(path)
     return wrong
 
 
-def host_libraries(wheel: Path, stems: Iterable[str]) -> list[str]:
+def host_libraries(wheel: Path, stems: Iterable[str]) -> list[HostLibrary]:
     """The libraries the repair grafted into ``wheel`` that no recipe built: each as its
     soname, with the host's path and package where the host can tell (ldconfig, dpkg or rpm)."""
     import zipfile
@@ -182,10 +202,10 @@ def host_libraries(wheel: Path, stems: Iterable[str]) -> list[str]:
         grafted = [PurePosixPath(n).name for n in zf.namelist() if PurePosixPath(n).parent.name.endswith(".libs")]
     sonames = sorted({re.sub(r"-[0-9a-f]{8}(\.so)", r"\1", name) for name in grafted})
     found = []
-    for soname in (s for s in sonames if _stem(s) not in recipe):
+    for soname in (s for s in sonames if library_stem(s) not in recipe):
         path = _ldconfig().get(soname)
         package = _package_of(path) if path else None
-        found.append(f"{soname} ({path or 'path unknown'}{', package ' + package if package else ''})")
+        found.append(HostLibrary(soname, path, package))
     return found
 
 

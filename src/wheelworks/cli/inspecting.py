@@ -1,15 +1,21 @@
-"""``builds``, ``log``, ``report`` and ``cache``: what earlier builds did and left behind."""
+"""``builds``, ``log``, ``report``, ``cache`` and ``verify``: what earlier builds did and left behind."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
 import time
 from pathlib import Path
 
 from wheelworks.build.records import Records
 from wheelworks.build.report import write_report
-from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, positive
+from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, load_config, positive
+from wheelworks.config import model as config_mod
 from wheelworks.config.settings import Settings
+from wheelworks.containers import open_container
+from wheelworks.containers.client import ContainerIndex
+from wheelworks.release import verify as verify_mod
 from wheelworks.shared import cache
 from wheelworks.shared.errors import RecordsError
 
@@ -30,6 +36,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = commands.add_parser("builds", help="list build records")
     add_config(p)
     p.set_defaults(func=_builds)
+
+    p = commands.add_parser("verify", help="rebuild a wheel from what its build record says and compare the bytes")
+    p.add_argument("wheel", metavar="WHEEL", help="a wheel file, or its URL in a served container")
+    add_config(p)
+    add_cache_dir(p)
+    p.add_argument("--container", metavar="NAME", help="read build records from this container of the config "
+                   "(default: a URL's own container, else the local build records)")
+    p.set_defaults(func=_verify)
 
     p = commands.add_parser("log", help="print the logs of a build (ID may be a prefix, or 'latest')")
     add_config(p)
@@ -75,3 +89,21 @@ def _log(args: argparse.Namespace, settings: Settings) -> None:
     for path in files:
         print(f"==> {path.relative_to(logs)} <==")
         print(path.read_text(encoding="utf-8", errors="replace"), end="")
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(args, settings)
+    with tempfile.TemporaryDirectory(prefix="wheelworks-verify-") as tmp:
+        wheel, index = verify_mod.fetch(args.wheel, Path(tmp))
+        if args.container:
+            index = ContainerIndex(open_container(config_mod.named_container(config, args.container), config.root, settings))
+        store = Records(builds_dir(args))
+        records = index.records() if index else [json.loads(store.load(i).to_json()) for i in store.ids()]
+        verdict = verify_mod.verify(wheel, config, records, settings)
+    origin = verdict.origin
+    print(f"{wheel.name}: rebuilt {origin.identifier} at {origin.commit[:12]} (build {origin.build})")
+    if verdict.identical:
+        print("identical")
+        return 0
+    print(f"differs: {', '.join(verdict.differences)}")
+    return 1

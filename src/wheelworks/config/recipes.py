@@ -29,6 +29,7 @@ class LibraryRecipe:
     subdir: str = ""  # where the build files are inside the source (lz4's contrib/meson, say)
     jobs: int | None = None  # parallel compile jobs; None: the build's -j
     env: Mapping[str, str] = field(default_factory=dict)  # the build's own variables (CFLAGS, say), in its key
+    license: str | None = None  # an SPDX expression, for the wheel's SBOM
 
 
 def recipes(tables: Sequence[Mapping[str, Any]], base: Path, where: str) -> tuple[LibraryRecipe, ...]:
@@ -68,6 +69,7 @@ def _recipe(table: Mapping[str, Any], index: int, base: Path, where: str) -> Lib
         subdir=table.get("subdir", "").strip("/"),
         jobs=table.get("jobs"),
         env=dict(table.get("env", {})),
+        license=table.get("license"),
     )
 
 

@@ -94,3 +94,9 @@ class ServeError(WheelworksError):
     """The server cannot start: a bad port, or one in use."""
 
     exit_code = 9
+
+
+class VerifyError(WheelworksError):
+    """A wheel that cannot be verified: no record made it, or its config is not at hand."""
+
+    exit_code = 10
