@@ -48,6 +48,8 @@ def target_key(config: Config, identifier: str, source: str, library_keys: Seque
         "build-requires": list(build_requires),
         "abi3": build.abi3,
         "repair-exclude": list(build.repair_exclude),
+        "manylinux": build.manylinux,
+        "toolchain": build.toolchain,
         "test": asdict(config.test),
         "libraries": list(library_keys),
         "licenses": {recipe.name: recipe.license for recipe in config.libraries},

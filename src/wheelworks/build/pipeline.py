@@ -222,8 +222,16 @@ def failure_summary(record: BuildRecord, folder: Path) -> str:
     build's ``folder`` their wheels are kept."""
     bad = [t for t in record.targets if t.status == "failed"]
     kept = [str(folder / t.kept) for t in bad if t.kept]
-    return (f"{len(bad)} of {len(record.targets)} targets failed: {', '.join(t.identifier for t in bad)}"
+    return (f"{len(bad)} of {len(record.targets)} targets failed: {'; '.join(map(_why, bad))}"
             + (f"; failed wheels kept: {', '.join(kept)}" if kept else ""))
+
+
+def _why(target: TargetRecord) -> str:
+    """A failed target, with the error of the step that failed when it says more than the log."""
+    step = next((s for s in target.steps if s.status == "failed"), None)
+    if step is None or not step.error or step.error.startswith("command failed"):
+        return target.identifier
+    return f"{target.identifier} ({step.name}: {step.error.splitlines()[0]})"
 
 
 def targets_here(config: Config, options: BuildOptions) -> tuple[Matrix, list[tuple[Target, Interpreter | None]]]:
@@ -325,6 +333,7 @@ class _TargetRunner:
             repaired = self._step(job, "repair", lambda log: steps.repair_wheel(context, built.wheel, folder, log))
             result.host_libraries = [entry.describe() for entry in repaired.host_libraries]
             result.components = list(repaired.components)
+            result.warnings = [repaired.warning] if repaired.warning else []
         except (WheelworksError, OSError):
             result.status = self._failed()
             return

@@ -53,6 +53,7 @@ class TargetRecord:
     host_libraries: list[str] = field(default_factory=list)  # grafted by the repair, built by no recipe
     kept: str | None = None  # a wheel that failed its test or checks, kept in the build's folder (never delivered)
     components: list[str] = field(default_factory=list)  # what the wheel's SBOM lists, a line each
+    warnings: list[str] = field(default_factory=list)  # said at the end of the build (a glibc few can install)
     steps: list[StepRecord] = field(default_factory=list)
 
 

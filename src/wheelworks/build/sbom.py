@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import uuid
 import zipfile
@@ -164,7 +165,7 @@ def document(wheel_name: str, provenance: Provenance, recipes: Sequence[RecipeSo
     for file in theirs:
         stem = library_stem(PurePosixPath(file.member).name)
         entry = by_soname.get(stem)
-        found = known.pop(hashlib.sha256(entry.path.encode()).hexdigest(), None) if entry and entry.path else None
+        found = _take(known, entry) if entry else None
         properties = [Property(name="wheelworks:origin", value="host"), *files([file])]
         if entry and entry.path:
             properties.append(Property(name="wheelworks:host-path", value=entry.path))
@@ -205,6 +206,19 @@ def components_of(sbom: bytes) -> list[str]:
 def _vcs(provenance: Provenance) -> str:
     repo = provenance.repo if is_url(provenance.repo) else Path(provenance.repo).resolve().as_uri()
     return f"git+{repo}@{provenance.commit}" if provenance.commit else repo
+
+
+def _take(known: dict[str, dict[str, Any]], entry: HostLibrary) -> dict[str, Any] | None:
+    """auditwheel's component for a host library, removed from ``known``: by the path it
+    hashed (the soname's link, or the file it points to), else by the package's name."""
+    paths = [entry.path, os.path.realpath(entry.path)] if entry.path else []
+    for key in (hashlib.sha256(p.encode()).hexdigest() for p in paths):
+        if key in known:
+            return known.pop(key)
+    for key, component in known.items():
+        if entry.package and component.get("name") == entry.package:
+            return known.pop(key)
+    return None
 
 
 def _auditwheel_components(sbom: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,8 +21,10 @@ from wheelworks.build.frontend import Frontend
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.source import Checkout
 from wheelworks.build.targets import Target
+from wheelworks.config import policy
 from wheelworks.config.model import Config
 from wheelworks.shared.cache import Cache
+from wheelworks.shared.errors import CommandError, StepError
 from wheelworks.shared.platforms import Platform
 from wheelworks.shared.run import run
 
@@ -61,6 +64,7 @@ class Repaired:
     wheel: Path
     host_libraries: tuple[vendoring.HostLibrary, ...]  # grafted from the host, built by no recipe (Linux)
     components: tuple[str, ...]  # what its SBOM lists, a line each (sbom.components_of)
+    warning: str | None  # with no policy asked for: who cannot install a wheel that needs a new glibc
 
 
 def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> Built:
@@ -87,8 +91,20 @@ def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -
     """The repaired wheel with its SBOM (what the repair copied in, from recipes or the
     host), normalized to be reproducible. What came from the host is said, not hidden."""
     out = folder / "repaired"
-    plan = repair.plan(wheel, out, context.platform, context.prefix.path, context.config.build.repair_exclude)
-    repaired = repair.apply(plan, wheel, out, {**context.env, "SOURCE_DATE_EPOCH": str(context.epoch)}, log)
+    wanted = policy.parse(context.config.build.manylinux) if context.config.build.manylinux else None
+    applies = wanted if wanted and context.platform.tag.startswith(wanted.family) else None
+    plan = repair.plan(wheel, out, context.platform, context.prefix.path, context.config.build.repair_exclude, applies)
+    try:
+        repaired = repair.apply(plan, wheel, out, {**context.env, "SOURCE_DATE_EPOCH": str(context.epoch)}, log)
+    except CommandError:
+        blocked = _too_new(wheel, context.recipe_prefixes(), applies, folder / "elf") if applies else []
+        if not blocked:
+            raise
+        assert applies is not None
+        raise StepError(f"{wheel.name} cannot meet {applies.name} ({applies.libc}): it needs "
+                        f"{', '.join(blocked[:5])}{f' and {len(blocked) - 5} more' if len(blocked) > 5 else ''}",
+                        'build with [build] toolchain = "zig" (any Linux machine), or in the manylinux images '
+                        "(wheelworks ci github)") from None
     host: list[vendoring.HostLibrary] = []
     if context.platform.os == "linux":
         host = vendoring.host_libraries(repaired, context.recipe_stems)
@@ -106,7 +122,26 @@ def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -
             changes[theirs[0]] = None  # merged into ours: one SBOM per wheel
         components = sbom.components_of(document)
     reproducible.normalize(repaired, context.epoch, changes)
-    return Repaired(repaired, tuple(host), tuple(components))
+    tags = [tag.platform for tag in parse_wheel_filename(repaired.name)[3]]
+    warning = None if wanted else policy.warning(repaired.name, tags, policy.distributions())
+    return Repaired(repaired, tuple(host), tuple(components), warning)
+
+
+def _too_new(wheel: Path, prefixes: list[Path], wanted: policy.Policy, folder: Path) -> list[str]:
+    """The versioned symbols the wheel's ELF files, and the recipes' libraries it may
+    vendor, need beyond ``wanted``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [str(p) for prefix in prefixes for p in (prefix / "lib").glob("*.so*") if p.is_file()]
+    with zipfile.ZipFile(wheel) as zf:
+        for index, name in enumerate(n for n in zf.namelist() if vendoring.SHARED.search(n.rsplit("/", 1)[-1])):
+            target = folder / f"{index}-{name.rsplit('/', 1)[-1]}"
+            target.write_bytes(zf.read(name))
+            files.append(str(target))
+    needs: dict[str, set[str]] = {}
+    for file in files:
+        for version, symbols in vendoring.symbol_versions(file).items():
+            needs.setdefault(version, set()).update(symbols)
+    return policy.blockers(needs, wanted)
 
 
 def test_wheel(context: TargetContext, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path,

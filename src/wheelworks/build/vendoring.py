@@ -296,3 +296,30 @@ def check(python: Path, distribution: str, prefixes: Sequence[Path], log: Path) 
 
 def _short(path: str, site: str) -> str:
     return path.removeprefix(site.rstrip("/") + "/")
+
+
+def symbol_versions(path: str) -> dict[str, set[str]]:
+    """The versions an ELF file's undefined dynamic symbols ask for (GLIBC_2.34), each with
+    its symbols; {} for a file that is not ELF."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection
+    from elftools.elf.sections import SymbolTableSection
+
+    try:
+        with open(path, "rb") as stream:
+            elf = ELFFile(stream)
+            need = next((s for s in elf.iter_sections() if isinstance(s, GNUVerNeedSection)), None)
+            versym = next((s for s in elf.iter_sections() if isinstance(s, GNUVerSymSection)), None)
+            dynsym = elf.get_section_by_name(".dynsym")
+            if need is None or versym is None or not isinstance(dynsym, SymbolTableSection):
+                return {}
+            names = {aux["vna_other"]: aux.name for _, auxes in need.iter_versions() for aux in auxes}
+            found: dict[str, set[str]] = {}
+            for index, symbol in enumerate(dynsym.iter_symbols()):
+                version = names.get(versym.get_symbol(index)["ndx"])
+                if version and symbol["st_shndx"] == "SHN_UNDEF" and symbol.name:
+                    found.setdefault(version, set()).add(symbol.name)
+            return found
+    except (OSError, ELFError):
+        return {}

@@ -65,6 +65,8 @@ def _summary(record: BuildRecord, store: Records) -> None:
             continue
         failed = next((s for s in target.steps if s.status == "failed"), None)
         print(f"  {target.status:<7} {target.identifier}  {failed.name + ' failed' if failed else ''}")
+        if failed and failed.error:
+            print(f"    {failed.error}")
         if failed:
             log = store.folder(record.id) / failed.log
             print("\n".join("    | " + line for line in tail(log).splitlines()))
@@ -78,6 +80,8 @@ def _summary(record: BuildRecord, store: Records) -> None:
     if left:
         print(f"warning: {', '.join(left)}: recipe libraries the manylinux policy leaves to the host; the host's copy "
               "runs (build them static, with -fPIC, to carry your own)", file=sys.stderr)
+    for warning in sorted({w for t in record.targets for w in t.warnings}):
+        print(f"warning: {warning}", file=sys.stderr)
     if record.status != "ok":
         print(f"wheelworks: error: {record.error or record.status}", file=sys.stderr)
 

@@ -24,6 +24,9 @@ from wheelworks.config.names import (
     secret_problem,
 )
 from wheelworks.config.pins import INSTALL_HINT, install_kind, pin_problem
+from wheelworks.config.policy import image_family
+from wheelworks.config.policy import parse as parse_policy
+from wheelworks.config.policy import problem as policy_problem
 from wheelworks.config.pythons import ENABLE
 from wheelworks.config.recipes import LibraryRecipe, recipes
 from wheelworks.config.schema import check_keys, check_table, require, schema_of, strs
@@ -34,6 +37,8 @@ from wheelworks.shared.paths import is_remote, is_url
 
 CONFIG_NAME = "wheelworks.toml"
 FRONTENDS = ("build", "build[uv]", "uv")
+TOOLCHAINS = ("native", "zig")
+DEFAULT_IMAGE = "manylinux_2_28"  # CI's image when no policy is asked for
 
 @dataclass(frozen=True, kw_only=True)
 class ProjectConfig:
@@ -60,6 +65,8 @@ class BuildConfig:
     frontend: str  # build | build[uv] | uv
     ccache: bool  # use ccache when the machine has it
     requires_max_age: int  # hours before build-system.requires are resolved again (build.Frontend.requires)
+    manylinux: str | None = None  # the policy every Linux wheel meets (manylinux_2_17); None: the lowest it can
+    toolchain: str = "native"  # native | zig (C and C++ for the policy's glibc, on any Linux machine)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +91,7 @@ class ContainerConfig:
 class CIConfig:
     platforms: tuple[str, ...]  # keys of resources/ci.toml [platforms]
     schedule: str  # cron, for nightly builds
-    manylinux: str  # the manylinux image family Linux jobs build in
+    manylinux: str = field(metadata={"toml": False})  # the image family Linux jobs build in, from [build] manylinux
     manylinux_tag: str
     install: str  # how runners get wheelworks: "" bundles the running one; else a pinned requirement (pins.install_kind)
     pins: Mapping[str, str] = field(default_factory=dict)  # action -> "<sha> # <tag>"
@@ -188,7 +195,11 @@ def _resolve(path: Path, data: Mapping[str, Any], build_commit: tuple[str, str] 
         project["build-commit"], commit_from = build_commit
     _check_project(project, commit_from, f"{where}: [project]")
     containers = _containers(data.get("containers", defaults["containers"]), path, where)
-    ci = _ci({**defaults["ci"], **_table(data, "ci", where)}, where)
+    old = data.get("ci", {}).get("manylinux") if isinstance(data.get("ci"), dict) else None
+    if old is not None:  # the image family it used to be is now the policy, which CI follows
+        raise ConfigError(f"{where}: [ci] manylinux is now [build] manylinux: the policy every Linux wheel meets, "
+                          "here and on CI (whose image follows it)", f"move it: [build] manylinux = {old!r}")
+    ci = _ci({**defaults["ci"], **_table(data, "ci", where)}, build.get("manylinux"), where)
     effective = {"project": project, "build": build, "library": libraries, "test": test}
     return Config(
         path=path,
@@ -250,6 +261,10 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
         raise ConfigError(
             f"{where}: [build] missing-python must be 'error' or 'warn', not {build['missing-python']!r}"
         )
+    if "manylinux" in build and (why := policy_problem(build["manylinux"])):
+        raise ConfigError(f"{where}: [build] manylinux = {build['manylinux']!r} {why}")
+    if build["toolchain"] not in TOOLCHAINS:
+        raise ConfigError(f"{where}: [build] toolchain must be one of {', '.join(TOOLCHAINS)}, not {build['toolchain']!r}")
     if build["frontend"] not in FRONTENDS:
         raise ConfigError(
             f"{where}: [build] frontend must be one of {', '.join(FRONTENDS)}, not {build['frontend']!r}"
@@ -269,7 +284,15 @@ def _build_config(build: dict[str, Any], where: str) -> BuildConfig:
         before_build=build.get("before-build"),
         missing_python=build["missing-python"],
         interpreters=strs(build.get("interpreters")),
+        manylinux=_policy_name(build["manylinux"]) if "manylinux" in build else None,
+        toolchain=build["toolchain"],
     )
+
+
+def _policy_name(value: str) -> str:
+    parsed = parse_policy(value)
+    assert parsed is not None  # checked by the caller
+    return parsed.name
 
 
 def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, ...]:
@@ -295,7 +318,13 @@ def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, .
     return tuple(containers)
 
 
-def _ci(table: dict[str, Any], where: str) -> CIConfig:
+def _ci(table: dict[str, Any], policy: str | None, where: str) -> CIConfig:
+    parsed = parse_policy(policy) if policy else None
+    family = image_family(parsed) if parsed else DEFAULT_IMAGE
+    if family is None:
+        raise ConfigError(f"{where}: [build] manylinux = {policy!r}: no manylinux image builds for it on CI",
+                          "use manylinux_2_17 (manylinux2014) or newer")
+    table = {**table, "manylinux": family}
     ci_data = ci_resources()
     known = ci_data["platforms"]
     for name in table["platforms"]:
@@ -317,8 +346,8 @@ def _ci(table: dict[str, Any], where: str) -> CIConfig:
     unpinned = [i for i in images if i not in ci_data["images"]]
     if unpinned and not table.get("manylinux-tag"):  # a pull by tag alone could be any image
         policies = sorted({i.rsplit("/", 1)[-1].rsplit("_", 1)[0] for i in ci_data["images"]})
-        raise ConfigError(f"{where}: [ci] manylinux = {table['manylinux']!r}: no pinned image {unpinned[0]}",
-                          f"use one of {', '.join(policies)}, or set manylinux-tag")
+        raise ConfigError(f"{where}: [build] manylinux = {policy!r}: no pinned image {unpinned[0]}",
+                          f"use one of {', '.join(policies)}, or set [ci] manylinux-tag")
     for name, pin in table.get("pins", {}).items():
         problem = pin_problem(name, pin)
         if problem:

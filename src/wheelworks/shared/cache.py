@@ -138,9 +138,10 @@ KINDS = {
     "downloads": "library source archives, by sha256",
     "libraries": "one install prefix per library recipe",
     "prefixes": "merged prefixes the wheel builds link against",
-    "tools": "build tools recipes need (meson, ninja, cmake from PyPI)",
+    "tools": "build tools from PyPI: meson, ninja and cmake for recipes, zig and its wrappers",
     "buildenvs": "build environments: pypa/build and a project's build requirements, per interpreter",
     "ccache": "the compiler cache",
+    "zig": "what zig compiles once per target: libc++, glibc stubs",
     "tmp": "work trees of running builds",
 }
 

@@ -111,5 +111,9 @@ def test_host_libraries_take_auditwheel_s_components_once(tmp_path):
     assert xcb["purl"] == "pkg:deb/debian/libxcb1@1.15-1?arch=amd64"
     props = {p["name"]: p["value"] for p in xcb["properties"]}
     assert props["wheelworks:origin"] == "host" and props["wheelworks:host-path"] == path
+    # auditwheel hashed a path other than ldconfig's (a link's target): the package's name still matches.
+    moved = document("pytally-0.1.0-cp312-cp312-manylinux_2_36_x86_64.whl", PROVENANCE, [], vendored,
+                     [HostLibrary("libxcb.so.1", "/lib/x86_64-linux-gnu/libxcb.so.1", "libxcb1")], auditwheel)
+    assert sorted(c["name"] for c in json.loads(moved)["components"]) == ["libxau6", "libxcb1"]
     assert sorted(components_of(json.dumps(data).encode())) == [
         "libxau6 1:1.0.9-1 (auditwheel)", "libxcb1 1.15-1 (host) pytally.libs/libxcb-5e6f7a8b.so.1.1.0"]

@@ -94,7 +94,12 @@ BAD_CONFIGS = [  # (wheelworks.toml, what its one-line error says); tests/integr
     (BASE + '[ci]\nsecrets = ["X }}\\n  run: evil"]\n', "[ci] secrets: 'X }}\\n  run: evil' must be letters"),
     (BASE + '[ci]\nsecrets = ["GITHUB_TOKEN"]\n', "cannot start with GITHUB_"),
     (BASE + '[ci]\npypi-token-secret = "${{ github.token }}"\n', "[ci] pypi-token-secret:"),
-    (BASE + '[ci]\nmanylinux = "manylinux_9_99"\n', "no pinned image quay.io/pypa/manylinux_9_99_x86_64"),
+    (BASE + '[ci]\nmanylinux = "manylinux_2_28"\n', "[ci] manylinux is now [build] manylinux"),
+    (BASE + '[build]\nmanylinux = "musllinux_1_2"\n', "no manylinux image builds for it on CI"),
+    (BASE + '[build]\nmanylinux = "manylinux1"\n', "no manylinux image builds for it on CI"),
+    (BASE + '[build]\nmanylinux = "glibc-2.17"\n', "is not a manylinux or musllinux policy"),
+    (BASE + '[build]\nmanylinux = 2.17\n', "manylinux"),
+    (BASE + '[build]\ntoolchain = "clang"\n', "toolchain must be one of native, zig"),
     (BASE + '[ci]\nplatforms = []\n', "[ci] platforms is empty"),
     (BASE.replace('"pytally"', '"x ${{ secrets.PYPI_API_TOKEN }}"'), "[project] name = 'x ${{"),
     (BASE.replace('"pytally"', '"-x"'), "is not a project name"),
@@ -138,3 +143,15 @@ def test_a_recipe_has_an_environment_of_its_own(tmp_path):
     config = _load(tmp_path, BASE + '[[library]]\nname = "z"\nversion = "1"\nsystem = "make"\npath = "z"\n'
                              'env = { CFLAGS = "-O2 -fPIC" }\n')
     assert config.libraries[0].env == {"CFLAGS": "-O2 -fPIC"}
+
+
+@pytest.mark.parametrize(("given", "policy", "image"), [
+    ("manylinux2014", "manylinux_2_17", "manylinux2014"), ("manylinux_2_17", "manylinux_2_17", "manylinux2014"),
+    ("manylinux_2_28", "manylinux_2_28", "manylinux_2_28"), ("manylinux_2_31", "manylinux_2_31", "manylinux_2_28"),
+    ("manylinux_2_34", "manylinux_2_34", "manylinux_2_34"),
+])
+def test_the_policy_is_one_setting_and_ci_s_image_follows_it(tmp_path, given, policy, image):
+    config = _load(tmp_path, BASE + f'[build]\nmanylinux = "{given}"\ntoolchain = "zig"\n')
+    assert (config.build.manylinux, config.build.toolchain, config.ci.manylinux) == (policy, "zig", image)
+    unset = _load(tmp_path, BASE)
+    assert (unset.build.manylinux, unset.build.toolchain, unset.ci.manylinux) == (None, "native", "manylinux_2_28")
