@@ -31,8 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import fixtures  # noqa: E402
-from wheelworks.build import interpreters
-from wheelworks import platforms  # noqa: E402
+from wheelworks.build import interpreters  # noqa: E402
+from wheelworks.config.settings import from_environment  # noqa: E402
+from wheelworks.shared import platforms  # noqa: E402
 
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 TEST = "import pytally; assert pytally.sum(2, 3, 4) == 9"
@@ -96,7 +97,7 @@ def main() -> None:
     parser.add_argument("--frontend", default="build[uv]", choices=["build", "build[uv]", "uv"])
     args = parser.parse_args()
 
-    found = interpreters.discover(VERSIONS, (), os.environ, platforms.native().os)
+    found = interpreters.discover(VERSIONS, (), from_environment(os.environ), platforms.native().os)
     pythons = {v: found[v] for v in VERSIONS if v in found}
     work = Path(tempfile.mkdtemp(prefix="wheelworks-bench-"))
     try:

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the test suite needs from Debian that PyPI does not provide: Chromium, for the
-# builds dashboard's browser test, and autoconf, automake and libtool, for the autotools
-# recipe built from a tarball without configure. Installs only what is missing; needs
-# root (as on CI).
+# builds dashboard's browser test; autoconf, automake and libtool, for the autotools
+# recipe built from a tarball without configure; debootstrap, for the Debian 11 root that
+# zig-built wheels are proved in. Installs only what is missing; needs root (as on CI).
 set -euo pipefail
 packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v autoreconf >/dev/null 2>&1 || packages+=(autoconf automake libtool)
+command -v debootstrap >/dev/null 2>&1 || packages+=(debootstrap)  # the Debian 11 root zig-built wheels are tried in
 [ -f /usr/share/aclocal/ltdl.m4 ] || packages+=(libltdl-dev)  # LT_SYS_SYMBOL_USCORE, which libffi's configure.ac uses
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.older_root import debian11, run_with_wheel
 from wheelworks import cli
 from wheelworks.build.records import Records
 
@@ -96,7 +97,7 @@ def _build_id(elf: Path) -> str:
 
 
 def _build(tmp_path: Path, project: str, sdist: Path, library: str,
-           python: str = f"{sys.version_info[0]}.{sys.version_info[1]}") -> Path:
+           python: str = f"{sys.version_info[0]}.{sys.version_info[1]}", cache: Path | None = None) -> Path:
     config = tmp_path / "wheelworks.toml"
     config.write_text(textwrap.dedent(f"""
         [project]
@@ -106,7 +107,7 @@ def _build(tmp_path: Path, project: str, sdist: Path, library: str,
         python = ["{python}"]
         {library}
     """))
-    assert cli.main(["build", "--config", str(config), "--cache-dir", str(tmp_path / "cache"), "-j", "2"]) == 0
+    assert cli.main(["build", "--config", str(config), "--cache-dir", str(cache or tmp_path / "cache"), "-j", "2"]) == 0
     return config
 
 
@@ -143,6 +144,33 @@ def test_lz4_with_liblz4_from_its_meson_subdir(sources, tmp_path):
         command = '''{LZ4_TEST}'''
     """)
     _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
+
+
+def test_lz4_built_with_zig_for_manylinux_2_17_works_on_debian_11(sources, tmp_path, cache_dir):
+    """A real project and its C library compiled by zig on this glibc 2.36 machine: a
+    manylinux_2_17 wheel that vendors the recipe's liblz4 and works where glibc is 2.31."""
+    tarball = sources / DEBIAN["lz4"]
+    config = _build(tmp_path, "lz4", sources / "lz4-4.4.5.tar.gz", f"""
+        manylinux = "manylinux_2_17"
+        toolchain = "zig"
+        [[library]]
+        name = "liblz4"
+        version = "1.9.4"
+        url = "{tarball.as_uri()}"
+        sha256 = "{_sha(tarball)}"
+        system = "meson"
+        subdir = "contrib/meson"
+        [test]
+        command = '''{LZ4_TEST}'''
+    """, python="3.9", cache=cache_dir)
+    record = Records(config.parent / "builds").load("latest")
+    (target,) = record.targets
+    assert any(tag.endswith("-manylinux_2_17_x86_64") for tag in target.tags), target.tags
+    assert record.toolchain and "x86_64-linux-gnu.2.17" in record.toolchain
+    _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
+    done = run_with_wheel(debian11(), config.parent / "wheelhouse" / target.wheel,
+                          "import lz4.frame as f; d = b'wheelworks ' * 99; print(f.decompress(f.compress(d)) == d)")
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
 
 
 LZ4_TEST = """python -c 'import lz4.frame as f; d = b"wheelworks " * 99; assert f.decompress(f.compress(d)) == d'"""

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from wheelworks.build import tools, venvs
+from wheelworks.build import toolchain, tools, venvs
 from wheelworks.config.recipes import LibraryRecipe
 from wheelworks.shared.cache import Cache
 from wheelworks.shared.downloads import save_verified, url_chunks
@@ -234,7 +234,7 @@ def _build_into(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: Librar
                 run(cmd, log=log, cwd=work, env=env)
         except CommandError as exc:
             raise LibraryError(
-                f"library '{recipe.name}' failed to build: {exc.message}", f"see {log}"
+                f"library '{recipe.name}' failed to build: {exc.message}", toolchain.tripped(log, env) or f"see {log}"
             ) from None
         if not _libraries_in(prefix):
             strays = sorted(str(p) for p in _libraries_in(Path(tmp)))

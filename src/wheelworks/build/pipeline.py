@@ -20,7 +20,7 @@ from typing import Literal, Protocol, TypeVar
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.build import abi, interpreters, libraries, sbom, steps, tools, vendoring
+from wheelworks.build import abi, interpreters, libraries, sbom, steps, toolchain, tools, vendoring
 from wheelworks.build.frontend import Frontend, frontend
 from wheelworks.build.inputs import reusable, target_key, tool_versions
 from wheelworks.build.interpreters import Interpreter
@@ -29,6 +29,7 @@ from wheelworks.build.reproducible import commit_epoch
 from wheelworks.build.source import Checkout, checkout, resolve
 from wheelworks.build.targets import Matrix, Target, build_matrix, select_targets, serves
 from wheelworks.config.model import Config
+from wheelworks.config.policy import parse as parse_policy
 from wheelworks.config.secrets import reveal
 from wheelworks.config.settings import Settings
 from wheelworks.shared import atomic, owners, platforms
@@ -137,6 +138,8 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         # configure scripts, tests): none of it sees a credential the config did not pass on.
         environment = {k: reveal(v, f"build.environment.{k}", options.settings.private_key) for k, v in config.build.environment.items()}
         base = without_credentials(options.env, config.build.pass_environment)
+        if config.build.toolchain == "zig":  # libraries and wheels alike: CC, CXX and kin name zig's wrappers
+            base = {**base, **_zig(config, cache, platform, store, record, reporter, base)}
         options = replace(options, settings=replace(options.settings, env=base))
         prefix = _libraries(config, options, cache, platform, store, record, reporter)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
@@ -257,6 +260,18 @@ def _interpreters(
     for target in missing:
         reporter.event(target.identifier, f"python{target.python}", "missing")
     return found
+
+
+def _zig(config: Config, cache: Cache, platform: platforms.Platform, store: Records, record: BuildRecord,
+         reporter: Reporter, base: Mapping[str, str]) -> Mapping[str, str]:
+    """zig ready for the policy's glibc, the time its first use took said and recorded."""
+    wanted = parse_policy(config.build.manylinux) if config.build.manylinux else None
+    reporter.event("toolchain", f"zig for {toolchain.target(platform, wanted)}", "start")
+    zig = toolchain.provide(cache, platform, wanted, base, store.log(record.id, "toolchain"))
+    record.toolchain = f"{toolchain.ZIGLANG.replace('ziglang==', 'zig ')} for {zig.target}"
+    record.toolchain_seconds = round(zig.seconds, 3)
+    reporter.event("toolchain", f"zig for {zig.target}", "ok", zig.seconds)
+    return zig.env
 
 
 def _libraries(

@@ -88,6 +88,8 @@ class BuildRecord:
     matrix: list[str] = field(default_factory=list)  # the CPythons selected: "3.12", "3.14t"
     source: str | None = None  # the source's identity: git tree hash at the build commit, or a digest
     matrix_source: str | None = None  # where that selection came from
+    toolchain: str | None = None  # "zig 0.17.1 for x86_64-linux-gnu.2.17" when [build] toolchain says zig
+    toolchain_seconds: float = 0.0  # what making it ready took (its first use per target compiles libc++)
     pid: int | None = None  # the process that runs the build, while it runs
     host: str | None = None
 

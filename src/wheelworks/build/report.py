@@ -158,7 +158,9 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
         f'took {_duration(record)}; <span class="{escape(record.shown_status())}">{escape(record.shown_status())}</span>'
         f"{': ' + escape(record.error) if record.error else ''}</p>\n"
         f"<p>CPythons: {escape(' '.join(record.matrix) or '-')} ({escape(record.matrix_source or '-')}); "
-        f'platform {escape(record.platform)}. <a href="logs/source.log">source log</a></p>\n'
+        f'platform {escape(record.platform)}'
+        + (f"; toolchain {escape(record.toolchain)} (ready in {record.toolchain_seconds:.1f} s)" if record.toolchain else "")
+        + '. <a href="logs/source.log">source log</a></p>\n'
         f"<h2>Libraries</h2>\n<table><tr><th>library</th><th></th><th>seconds</th><th></th></tr>{libraries}</table>\n"
         f"<h2>Build requirements</h2>\n<table><tr><th>targets</th><th>versions</th></tr>{requires}</table>\n"
         "<h2>Targets</h2>\n<table>\n<tr><th>target</th><th>status</th><th>steps (logs)</th><th>seconds</th>"

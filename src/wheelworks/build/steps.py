@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.build import abi, libraries, repair, reproducible, sbom, test, tools, vendoring
+from wheelworks.build import abi, libraries, repair, reproducible, sbom, test, toolchain, tools, vendoring
 from wheelworks.build.frontend import Frontend
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.source import Checkout
@@ -82,7 +82,12 @@ def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter
     env = reproducible.environment(env, context.epoch, folder / "src")
     if context.config.build.before_build:
         run(context.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
-    wheel = context.frontend.build_wheel(where, tree, folder / "dist", env, log, requires)
+    try:
+        wheel = context.frontend.build_wheel(where, tree, folder / "dist", env, log, requires)
+    except CommandError as exc:
+        if hint := toolchain.tripped(log, env):
+            raise StepError(f"the wheel build failed: {exc.message}", hint) from None
+        raise
     abi.check(target, wheel.name)
     return Built(tree, wheel, tools.ccache_counts(stats) if context.ccache else None)
 

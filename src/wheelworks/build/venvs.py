@@ -18,6 +18,14 @@ def python(venv: Path, os_name: str) -> Path:
     return bin_dir(venv, os_name) / ("python.exe" if os_name == "windows" else "python")
 
 
+def site_packages(venv: Path, os_name: str) -> Path:
+    """Where ``venv``'s packages are installed (lib/pythonX.Y/site-packages, or Lib\\site-packages)."""
+    if os_name == "windows":
+        return venv / "Lib" / "site-packages"
+    found = sorted(venv.glob("lib/python3*/site-packages"))
+    return found[0] if found else venv / "lib" / "site-packages"
+
+
 def create(
     interpreter: Path,
     venv: Path,

@@ -4,6 +4,7 @@ with every registered secret masked."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -70,7 +71,7 @@ def run(
         return _probe(argv, shown, shell, cwd, env, timeout)
     log.parent.mkdir(parents=True, exist_ok=True)
     if _stopping.is_set():
-        raise CommandError(f"interrupted before {mask(shown)!r} started")
+        raise CommandError(f"interrupted before {brief(mask(shown))!r} started")
     with log.open("a", encoding="utf-8") as stream:
         stream.write(f"+ {mask(shown)}\n")
         stream.flush()
@@ -83,7 +84,7 @@ def run(
             )
         except OSError as exc:
             stream.write(f"{exc}\n")
-            raise CommandError(f"cannot run {mask(shown)!r}: {exc.strerror}") from None
+            raise CommandError(f"cannot run {brief(mask(shown))!r}: {exc.strerror}") from None
         with _running_lock:
             _running.add(proc)
         try:
@@ -105,7 +106,7 @@ def _finish(proc: subprocess.Popen[str], stream: TextIO, shown: str, log: Path, 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            raise CommandError(f"command timed out after {timeout:g} s: {mask(shown)}") from None
+            raise CommandError(f"command timed out after {timeout:g} s: {brief(mask(shown))}") from None
         stream.write(mask(out + err))
     else:
         out = ""
@@ -114,9 +115,9 @@ def _finish(proc: subprocess.Popen[str], stream: TextIO, shown: str, log: Path, 
             stream.write(mask(line))
         proc.wait()
     if _stopping.is_set():
-        raise CommandError(f"interrupted: {mask(shown)}")
+        raise CommandError(f"interrupted: {brief(mask(shown))}")
     if proc.returncode != 0:
-        raise CommandError(f"command failed with exit code {proc.returncode}: {mask(shown)}", tail=tail(log))
+        raise CommandError(f"command failed with exit code {proc.returncode}: {brief(mask(shown))}", tail=tail(log))
     return out
 
 
@@ -127,11 +128,11 @@ def _probe(argv: Sequence[str] | str, shown: str, shell: bool, cwd: Path | None,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
                               timeout=timeout)
     except OSError as exc:
-        raise CommandError(f"cannot run {mask(shown)!r}: {exc.strerror}") from None
+        raise CommandError(f"cannot run {brief(mask(shown))!r}: {exc.strerror}") from None
     except subprocess.TimeoutExpired:
-        raise CommandError(f"command timed out after {timeout:g} s: {mask(shown)}") from None
+        raise CommandError(f"command timed out after {timeout:g} s: {brief(mask(shown))}") from None
     if proc.returncode != 0:
-        raise CommandError(f"command failed with exit code {proc.returncode}: {mask(shown)}",
+        raise CommandError(f"command failed with exit code {proc.returncode}: {brief(mask(shown))}",
                            tail=mask(proc.stderr.strip()[-2000:]))
     return proc.stdout
 
@@ -139,3 +140,11 @@ def _probe(argv: Sequence[str] | str, shown: str, shell: bool, cwd: Path | None,
 def tail(log: Path, lines: int = TAIL_LINES) -> str:
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def brief(command: str, limit: int = 200) -> str:
+    """A command as an error line shows it: on one line (a script's newlines as " ; "), cut
+    at ``limit`` characters; the step log has it whole. Give it masked: a cut must not
+    leave half a secret to be seen."""
+    flat = re.sub(r"\s*\n\s*", " ; ", command.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -30,3 +30,19 @@ def test_a_build_page_shows_what_each_build_environment_held():
     page = build_html(record)
     assert "<td>cp312-x cp313-x</td><td><code>cython==3.1.0 setuptools==80.0</code>" in page
     assert "<td>cp314-x</td><td><code>cython==3.2.1 setuptools==80.0</code>" in page
+
+
+def test_a_build_page_shows_its_toolchain_and_each_wheel_s_components():
+    from wheelworks.build.records import BuildRecord, TargetRecord
+    from wheelworks.build.report import build_html
+
+    record = BuildRecord(id="b1", project="p", repo=".", ref="main", config="c", config_digest="0",
+                         platform="manylinux_x86_64", started=0.0, toolchain="zig 0.17.1 for x86_64-linux-gnu.2.17",
+                         toolchain_seconds=48.2)
+    record.targets.append(TargetRecord("cp312-manylinux_x86_64", "3.12", status="ok", wheel="p-1-cp312.whl",
+                                       components=["libtally 1.2.3 (recipe) p.libs/libtally-1a2b3c4d.so.1",
+                                                   "libxcb1 1.15-1 (host) p.libs/<x>.so"]))
+    page = build_html(record)
+    assert "toolchain zig 0.17.1 for x86_64-linux-gnu.2.17 (ready in 48.2 s)" in page
+    assert "<li>libtally 1.2.3 (recipe) p.libs/libtally-1a2b3c4d.so.1</li>" in page
+    assert "&lt;x&gt;" in page and "<x>" not in page  # escaped like everything shown
