@@ -3,7 +3,7 @@ free-threaded (cp3Xt) or the GIL build of one CPython."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
@@ -14,20 +14,24 @@ from wheelworks.shared.errors import CommandError, StepError
 from wheelworks.shared.run import run
 
 _LIMITED_API_MARKS = ("py_limited_api", "limited-api", "limited_api", "py-api")
+LIMITED_API_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "meson.build")
 
 
 def asks_for_limited_api(tree: Path) -> bool:
     """Whether the build files mention the limited API (setuptools' py_limited_api,
     meson-python's limited-api, scikit-build-core's wheel.py-api)."""
-    for name in ("setup.py", "setup.cfg", "pyproject.toml", "meson.build"):
+    texts = []
+    for name in LIMITED_API_FILES:
         path = tree / name
         try:
-            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+            texts.append(path.read_text(encoding="utf-8", errors="replace") if path.is_file() else "")
         except OSError:
             continue
-        if any(mark in text for mark in _LIMITED_API_MARKS):
-            return True
-    return False
+    return mentions_limited_api(texts)
+
+
+def mentions_limited_api(texts: Iterable[str]) -> bool:
+    return any(mark in text for text in texts for mark in _LIMITED_API_MARKS)
 
 
 def is_abi3(filename: str) -> bool:

@@ -16,6 +16,7 @@ import tarfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wheelworks.config.model import ProjectConfig
 from wheelworks.config.names import ref_problem, repo_problem
@@ -210,32 +211,40 @@ def remote_head(project: ProjectConfig, log: Path, env: Mapping[str, str]) -> st
                       "give a branch, tag or commit hash of that repository")
 
 
-def requires_python(project: ProjectConfig, revision: Revision, log: Path, env: Mapping[str, str]) -> str | None:
-    """The project's requires-python, read from its pyproject.toml at ``revision`` (a git
-    repository is read from the mirror, without a work tree or another fetch)."""
-    relative = "/".join(filter(None, [project.subdir.strip("/"), "pyproject.toml"]))
+def read_file(project: ProjectConfig, revision: Revision, name: str, log: Path, env: Mapping[str, str]) -> str | None:
+    """The text of the project's file ``name`` (in its subdir) at ``revision``, or None if it
+    has none: a git repository is read from the mirror, without a work tree or another fetch."""
+    relative = "/".join(filter(None, [project.subdir.strip("/"), name]))
     repo = project.repo
     local = _local(repo)
     try:
         if revision.commit is not None and revision.mirror is not None:
             try:
-                text = _git(["-C", str(revision.mirror), "show", f"{revision.commit}:{relative}"], log, env, capture=True)
+                return _git(["-C", str(revision.mirror), "show", f"{revision.commit}:{relative}"], log, env, capture=True)
             except CommandError:
-                text = None
-        elif local is not None and local.is_file():
+                return None
+        if local is not None and local.is_file():
             with tarfile.open(local) as archive:
                 member = next((m for m in archive.getmembers() if m.name.split("/", 1)[-1] == relative), None)
                 stream = archive.extractfile(member) if member is not None else None
-                text = stream.read().decode() if stream is not None else None
-        else:
-            path = Path(repo) / relative
-            text = path.read_text() if path.is_file() else None
+                return stream.read().decode() if stream is not None else None
+        path = Path(repo) / relative
+        return path.read_text() if path.is_file() else None
     except (OSError, tarfile.TarError, UnicodeDecodeError) as exc:
         raise SourceError(f"[project] repo: cannot read {relative} of {repo}: {exc}") from None
-    if text is None:
-        return None
+
+
+def pyproject(project: ProjectConfig, revision: Revision, log: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The project's pyproject.toml at ``revision`` ({} when it has none)."""
+    text = read_file(project, revision, "pyproject.toml", log, env)
     try:
-        value = tomllib.loads(text).get("project", {}).get("requires-python")
+        return tomllib.loads(text) if text is not None else {}
     except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"{relative} of {repo}: invalid TOML: {exc}") from None
+        where = "/".join(filter(None, [project.subdir.strip("/"), "pyproject.toml"]))
+        raise SourceError(f"{where} of {project.repo}: invalid TOML: {exc}") from None
+
+
+def requires_python(project: ProjectConfig, revision: Revision, log: Path, env: Mapping[str, str]) -> str | None:
+    """The project's requires-python, read from its pyproject.toml at ``revision``."""
+    value = pyproject(project, revision, log, env).get("project", {}).get("requires-python")
     return value if isinstance(value, str) else None

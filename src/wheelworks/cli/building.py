@@ -41,6 +41,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     if args.build_commit:  # the flag outranks the config and the environment
         config = config_mod.with_build_commit(config, args.build_commit, "--build-commit")
     options = build_options(args, config, settings)
+    for hint in config.hints:
+        print(f"hint: {hint}", file=sys.stderr)
     if args.list:
         versions, targets = targets_here(config, options)
         print(f"matrix: {' '.join(versions.versions) or '(empty)'}  (from {versions.describe()})")

@@ -44,7 +44,11 @@ def config_path(args: argparse.Namespace) -> Path:
 
 
 def load_config(args: argparse.Namespace, settings: Settings) -> config_mod.Config:
-    return config_mod.load(config_path(args), settings.build_commit)
+    return load_config_at(config_path(args), settings)
+
+
+def load_config_at(path: Path, settings: Settings) -> config_mod.Config:
+    return config_mod.load(path, settings.build_commit)
 
 
 def builds_dir(args: argparse.Namespace) -> Path:

@@ -11,8 +11,10 @@ from pathlib import Path
 from wheelworks.build.targets import build_matrix
 from wheelworks.ci import runner_install
 from wheelworks.ci import workflows as ci
-from wheelworks.cli.options import add_cache_dir, load_config
+from wheelworks.ci.init import init
+from wheelworks.cli.options import add_cache_dir, load_config, load_config_at
 from wheelworks.config import secrets
+from wheelworks.config.model import Config
 from wheelworks.config.settings import Settings
 from wheelworks.shared import atomic
 from wheelworks.shared.cache import Cache
@@ -20,6 +22,16 @@ from wheelworks.shared.errors import UsageError
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser("init", help="make a wheels repository for a project, carrying over its [tool.cibuildwheel]")
+    p.add_argument("project", metavar="PROJECT", help="the project: a path or a git URL")
+    p.add_argument("--output", type=Path, default=Path("."), help="the wheels repository's folder (default: here)")
+    p.add_argument("--name", help="the project's name (default: [project] name of its pyproject.toml)")
+    p.add_argument("--subdir", default="", help="where the package is inside the repository (default: its root)")
+    p.add_argument("--build-commit", default="HEAD", metavar="REF", help="the branch, tag or commit to build (default: HEAD)")
+    p.add_argument("--ci", action="store_true", help="also write the GitHub workflows and the repository's key pair")
+    add_cache_dir(p)
+    p.set_defaults(func=_init)
+
     p = commands.add_parser("ci", help="generate a CI workflow that runs wheelworks")
     p.add_argument("service", choices=["github"])
     p.add_argument("--config", type=Path, help="wheelworks.toml (default: ./wheelworks.toml)")
@@ -41,18 +53,41 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     q.set_defaults(func=_secret_encrypt)
 
 
+def _init(args: argparse.Namespace, settings: Settings) -> None:
+    folder = args.output.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        adopted = init(args.project, folder, settings, Path(tmp) / "init.log", name=args.name, subdir=args.subdir,
+                       build_commit=args.build_commit)
+    for path in adopted.written:
+        print(f"wrote {path}")
+    for note in adopted.notes:
+        print(f"not carried: {note}", file=sys.stderr)
+    if args.ci:
+        for release in (False, True):
+            _write_workflow(load_config_at(adopted.config, settings), folder, settings, release, None)
+        private = secrets.write_key_pair(folder / secrets.PUBLIC_KEY, None, False)
+        print(f"wrote {folder / secrets.PUBLIC_KEY}; private key, shown once: store it as the CI secret "
+              "WHEELWORKS_PRIVATE_KEY", file=sys.stderr)
+        sys.stdout.write(private.decode())
+    print(f"next: wheelworks build --config {adopted.config} --list, then wheelworks build", file=sys.stderr)
+
+
 def _ci(args: argparse.Namespace, settings: Settings) -> None:
-    config = load_config(args, settings)
-    root = Path.cwd()  # the wheels repository: workflows run from its root
+    _write_workflow(load_config(args, settings), Path.cwd(), settings, args.release, args.output)
+
+
+def _write_workflow(config: Config, root: Path, settings: Settings, release: bool, output: Path | None) -> None:
+    """The workflow of the wheels repository at ``root`` (workflows run from its root)."""
     with tempfile.TemporaryDirectory() as tmp:
         runner_install.prepare(config.ci.install, root, settings.env, Path(tmp) / "pin.log", runner_install.extras_for(config))
         print(f"wrote {root / runner_install.REQUIREMENTS} (what the workflows install, pinned by sha256)")
-        if args.release:
+        if release:
             text = ci.release_workflow(config, root)
         else:
             versions = build_matrix(config, Cache(settings.cache_dir), Path(tmp) / "source.log", settings.env)
             text = ci.wheels_workflow(config, root, versions)
-    output = args.output or root / ".github" / "workflows" / ("release.yml" if args.release else "wheels.yml")
+    output = output or root / ".github" / "workflows" / ("release.yml" if release else "wheels.yml")
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(output, text)
     print(f"wrote {output}")

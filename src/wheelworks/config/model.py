@@ -110,6 +110,7 @@ class Config:
     containers: tuple[ContainerConfig, ...]
     ci: CIConfig
     digest: str  # sha256 of the effective settings, recorded with every build
+    hints: tuple[str, ...] = ()  # said once when the config is used (a [tool.cibuildwheel] beside it)
 
     @property
     def root(self) -> Path:
@@ -157,12 +158,17 @@ def load(path: Path, build_commit: tuple[str, str] | None = None) -> Config:
         tool = document.get("tool", {})
         table = tool.get("wheelworks") if isinstance(tool, dict) else None
         if table is None:
-            raise ConfigError(f"{path}: no [tool.wheelworks] table")
+            hint = "; run `wheelworks init .` to carry over its [tool.cibuildwheel]" if "cibuildwheel" in tool else ""
+            raise ConfigError(f"{path}: no [tool.wheelworks] table{hint}")
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: tool.wheelworks must be a table ([tool.wheelworks]), not {table!r}")
         data = table
         # A project's own pyproject builds itself unless told otherwise.
         data = {"project": {"repo": ".", **_pyproject_name(document)}, **data}
+        if "cibuildwheel" in tool:
+            hint = (f"{path.name} has a [tool.cibuildwheel] table too, which wheelworks does not read: "
+                    "`wheelworks init .` carries it over, naming what it cannot")
+            return replace(_resolve(path, data, build_commit), hints=(hint,))
     return _resolve(path, data, build_commit)
 
 

@@ -155,3 +155,12 @@ def test_the_policy_is_one_setting_and_ci_s_image_follows_it(tmp_path, given, po
     assert (config.build.manylinux, config.build.toolchain, config.ci.manylinux) == (policy, "zig", image)
     unset = _load(tmp_path, BASE)
     assert (unset.build.manylinux, unset.build.toolchain, unset.ci.manylinux) == (None, "native", "manylinux_2_28")
+
+
+def test_a_project_pyproject_with_cibuildwheel_settings_gets_a_hint_to_init(tmp_path):
+    text = '[project]\nname = "pkg"\n[tool.cibuildwheel]\nbuild = "cp312-*"\n'
+    with pytest.raises(ConfigError, match=r"no \[tool.wheelworks\] table; run `wheelworks init .`"):
+        _load(tmp_path, text, name="pyproject.toml")
+    config = _load(tmp_path, text + '[tool.wheelworks.build]\npython = ["3.12"]\n', name="pyproject.toml")
+    assert len(config.hints) == 1 and "wheelworks init ." in config.hints[0]
+    assert _load(tmp_path, BASE).hints == ()
