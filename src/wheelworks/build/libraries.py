@@ -84,6 +84,33 @@ class LibraryBuild:
     at_once: int | None = None  # recipes built at the same time (default: jobs), each compiling with up to jobs
 
 
+@dataclass(frozen=True)
+class Planned:
+    name: str
+    version: str
+    key: str
+    prefix: Path
+    cached: bool  # its prefix is complete in the cache: nothing to build
+
+
+def plan(recipes: Sequence[LibraryRecipe], how: LibraryBuild) -> list[Planned]:
+    """What ``build_all`` would do with each recipe, in build order, building nothing."""
+    toolchain = _toolchain_id(how.platform, how.env, how.logs / "toolchain.log")
+    by_name = {recipe.name: recipe for recipe in recipes}
+    keys: dict[str, str] = {}
+    found = []
+    for recipe in recipes:  # in dependency order (recipes.py): the keys below are known
+        key = recipe_key(recipe, [keys[name] for name in below(recipe, by_name)], toolchain)
+        keys[recipe.name] = key
+        prefix = _prefix(how, recipe, key)
+        found.append(Planned(recipe.name, recipe.version, key, prefix, how.cache.has(prefix)))
+    return found
+
+
+def _prefix(how: LibraryBuild, recipe: LibraryRecipe, key: str) -> Path:
+    return how.cache.path("libraries", f"{recipe.name}-{recipe.version}-{key[:16]}")
+
+
 def build_all(recipes: Sequence[LibraryRecipe], how: LibraryBuild) -> Prefix:
     """Build (or reuse) each library once everything below it is built, independent ones at
     the same time (most of a recipe's time is a single-threaded configure), then merge them
@@ -202,7 +229,7 @@ def commands(recipe: LibraryRecipe, src: Path, build: Path, prefix: Path, jobs: 
 def _build_one(recipe: LibraryRecipe, deps: Sequence[BuiltLibrary], how: LibraryBuild, toolchain: str) -> BuiltLibrary:
     source = source_digest(recipe)
     key = recipe_key(recipe, [d.key for d in deps], toolchain, source)
-    prefix = how.cache.path("libraries", f"{recipe.name}-{recipe.version}-{key[:16]}")
+    prefix = _prefix(how, recipe, key)
     log = how.logs / f"{recipe.name}.log"
     start = time.monotonic()
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
 from wheelworks.build.reproducible import commit_epoch
 from wheelworks.build.source import Checkout, checkout, resolve
-from wheelworks.build.targets import Matrix, Target, build_matrix, select_targets, serves
+from wheelworks.build.targets import Matrix, Target, build_matrix, require_targets, select_targets, serves
 from wheelworks.config.model import Config
 from wheelworks.config.policy import parse as parse_policy
 from wheelworks.config.secrets import reveal
@@ -36,7 +36,7 @@ from wheelworks.shared import atomic, owners, platforms
 from wheelworks.shared import run as run_mod
 from wheelworks.shared.atomic import sweep_partials
 from wheelworks.shared.cache import Cache
-from wheelworks.shared.errors import ConfigError, WheelworksError
+from wheelworks.shared.errors import WheelworksError
 from wheelworks.shared.hashes import file_sha256
 from wheelworks.shared.masking import without_credentials
 
@@ -88,13 +88,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         early_log = Path(tmp) / "source.log"
         revision = resolve(config.project, cache, early_log, options.env, options.commit)
         versions = build_matrix(config, cache, early_log, options.env, revision)
-        targets = select_targets(config, platform, versions, options.only)
-        if not targets:
-            raise ConfigError(
-                f"{config.path.name}: no target selected for {platform.tag} (matrix: "
-                f"{', '.join(versions.versions) or 'empty'}, from {versions.describe()})",
-                "check [build] python, enable and skip, requires-python, and --only",
-            )
+        targets = require_targets(config, platform, versions, options.only)
         found = _interpreters(config, targets, versions, options.settings, platform, reporter)
         store = Records(options.builds_dir)
         build_id = store.new_id()

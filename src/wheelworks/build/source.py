@@ -114,6 +114,21 @@ def _git(args: list[str], log: Path, env: Mapping[str, str], capture: bool = Fal
     return run(["git", *args], log=log, env={**env, **_GIT_ENV}, capture=capture)
 
 
+def uncommitted(project: ProjectConfig, log: Path, env: Mapping[str, str]) -> list[str]:
+    """The files of a local work tree (in the project's subdir) that differ from its
+    commits: a build takes the commit, so they are not in it."""
+    local = _local(project.repo)
+    if local is None or not local.is_dir() or not (local / ".git").exists():
+        return []
+    try:
+        out = _git(["-C", str(local), "status", "--porcelain", "--untracked-files=no", "--",
+                    project.subdir.strip("/") or "."], log, env,
+                   capture=True)
+    except CommandError:
+        return []
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
 def _is_git_root(path: Path, log: Path, env: Mapping[str, str]) -> bool:
     """Whether ``path`` is a git repository itself (a work tree's top, or a bare repository),
     not a folder inside one."""

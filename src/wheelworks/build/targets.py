@@ -15,6 +15,7 @@ from wheelworks.config.model import Config, ci_resources
 from wheelworks.config.names import matches
 from wheelworks.config.pythons import default_matrix, order
 from wheelworks.shared.cache import Cache
+from wheelworks.shared.errors import ConfigError
 from wheelworks.shared.platforms import Platform
 
 
@@ -77,6 +78,18 @@ def ci_platform(name: str) -> Platform:
     """A platform of resources/ci.toml by name (linux-x86_64, windows-ARM64…)."""
     os_name, arch = name.split("-", 1)
     return Platform(os_name, arch, ci_resources()["platforms"][name]["tag"])
+
+
+def require_targets(config: Config, platform: Platform, versions: Matrix, only: str | None) -> list[Target]:
+    """The targets a build here selects; none is the config's error, said in one line."""
+    targets = select_targets(config, platform, versions, only)
+    if not targets:
+        raise ConfigError(
+            f"{config.path.name}: no target selected for {platform.tag} (matrix: "
+            f"{', '.join(versions.versions) or 'empty'}, from {versions.describe()})",
+            "check [build] python, enable and skip, requires-python, and --only",
+        )
+    return targets
 
 
 def platform_targets(config: Config, name: str, versions: Matrix) -> list[Target]:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 from wheelworks.build.pipeline import build_wheels, targets_here
+from wheelworks.build.plan import BuildPlan, plan_build
 from wheelworks.build.records import BuildRecord, Records
+from wheelworks.build.source import uncommitted
 from wheelworks.ci import watch
 from wheelworks.cli.options import add_building, build_options, config_path, load_config, seconds
 from wheelworks.cli.progress import LiveReporter, PlainReporter, reporter_for, summary_table
@@ -25,6 +30,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
     p.add_argument("--rebuild", action="store_true", help="build every target, even those whose inputs did not change")
     p.add_argument("--list", action="store_true", help="print the selected targets and where each CPython is; build nothing")
+    p.add_argument("--dry-run", "-n", action="store_true",
+                   help="print what a build would do (the commit, each library and target: cached, reused or to "
+                        "build); build nothing")
     p.set_defaults(func=_build)
 
     p = commands.add_parser("watch", help="build and publish on a schedule and on new commits, on this machine")
@@ -50,6 +58,10 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
             where = interpreter.path if interpreter else "absent here (the generated CI provides it)"
             print(f"  {target.identifier:<28} {where}")
         return 0
+    if args.dry_run:
+        _print_plan(plan_build(config, options))
+        return 0
+    _warn_uncommitted(config, settings)
     reporter = reporter_for(sys.stderr, settings.interactive)
     with reporter:
         record = build_wheels(config, options, reporter)
@@ -57,6 +69,33 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
         reporter.console.print(summary_table(record))
     _summary(record, Records(options.builds_dir))
     return 0 if record.status == "ok" else 1
+
+
+def _print_plan(plan: BuildPlan) -> None:
+    print(f"plan: {plan.ref} at {plan.commit or '(a folder or sdist)'}; nothing is built")
+    for library in plan.libraries:
+        print(f"  library {library.name} {library.version}: {'cached' if library.cached else 'to build'}")
+    for target in plan.targets:
+        if target.interpreter is None:
+            what = "absent here (the generated CI provides it)"
+        elif target.reused_from:
+            what = f"reused from build {target.reused_from}"
+        else:
+            what = f"to build with {target.interpreter}"
+        print(f"  {target.identifier:<28} {what}")
+    print(f"wheels would go to {plan.wheelhouse}")
+    _say_uncommitted(plan.uncommitted)
+
+
+def _warn_uncommitted(config: config_mod.Config, settings: Settings) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _say_uncommitted(uncommitted(config.project, Path(tmp) / "git.log", settings.env))
+
+
+def _say_uncommitted(changed: Sequence[str]) -> None:
+    if changed:
+        print(f"warning: uncommitted changes are not in the build: {', '.join(changed[:5])}"
+              f"{' and more' if len(changed) > 5 else ''} (commit them to build them)", file=sys.stderr)
 
 
 def _summary(record: BuildRecord, store: Records) -> None:

@@ -62,6 +62,10 @@ class Cache:
     def path(self, kind: str, name: str) -> Path:
         return self.root / kind / name
 
+    def has(self, entry: Path) -> bool:
+        """Whether ``entry`` is complete (what a dry run asks, not marking it used)."""
+        return _marker(entry).exists()
+
     def ensure(self, entry: Path, create: Callable[[Path], object]) -> bool:
         """Make ``entry`` with ``create(entry)`` (its return value unused) unless it is complete already.
 

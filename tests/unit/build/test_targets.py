@@ -65,9 +65,13 @@ def test_config_names_versions_or_the_data_chooses(tmp_path):
     assert targets[1].free_threaded and not targets[0].free_threaded
 
 
-@pytest.mark.parametrize("bad", ['enable = ["threads"]', 'python = ["3.14x"]', "abi3 = 1"])
-def test_bad_build_settings(tmp_path, bad):
-    with pytest.raises(ConfigError):
+@pytest.mark.parametrize(("bad", "message"), [
+    ('enable = ["threads"]', r"\[build\] enable: unknown 'threads'"),
+    ('python = ["3.14x"]', r"\[build\] python: '3.14x' is not a CPython version"),
+    ("abi3 = 1", "abi3"),
+])
+def test_bad_build_settings(tmp_path, bad, message):
+    with pytest.raises(ConfigError, match=message):
         _config(tmp_path, bad)
 
 

@@ -1,0 +1,88 @@
+"""``build --dry-run``: what a build would do, as a value, building nothing.
+
+It makes the build's one fetch and a throwaway checkout (the input keys need the source's
+identity and build requirements), then says for each library whether its prefix is cached,
+and for each target whether an earlier build's wheel would be reused, with the keys a
+build would compute.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from wheelworks.build import interpreters, libraries, toolchain
+from wheelworks.build.frontend import frontend
+from wheelworks.build.inputs import reusable, target_key, tool_versions
+from wheelworks.build.pipeline import BuildOptions
+from wheelworks.build.records import Records
+from wheelworks.build.source import checkout, resolve, uncommitted
+from wheelworks.build.targets import build_matrix, require_targets
+from wheelworks.config.model import Config
+from wheelworks.config.policy import parse as parse_policy
+from wheelworks.shared import platforms
+from wheelworks.shared.cache import Cache
+from wheelworks.shared.hashes import file_sha256
+from wheelworks.shared.masking import without_credentials
+
+
+@dataclass(frozen=True)
+class PlannedTarget:
+    identifier: str
+    interpreter: Path | None  # None: absent here (the generated CI provides it)
+    reused_from: str | None  # the build whose wheel a build would take, nothing having changed
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    ref: str
+    commit: str | None
+    libraries: tuple[libraries.Planned, ...]
+    targets: tuple[PlannedTarget, ...]
+    wheelhouse: Path
+    uncommitted: tuple[str, ...]  # a local work tree's changed files, which the build would not take
+
+
+def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
+    platform = platforms.native()
+    cache = Cache(options.settings.cache_dir)
+    with tempfile.TemporaryDirectory(prefix="wheelworks-plan-") as tmp:
+        log = Path(tmp) / "plan.log"
+        revision = resolve(config.project, cache, log, options.env, options.commit)
+        versions = build_matrix(config, cache, log, options.env, revision)
+        targets = require_targets(config, platform, versions, options.only)
+        found = interpreters.discover([t.python for t in targets], config.build.interpreters, options.settings,
+                                      platform.os)
+        tree = checkout(config.project, revision, cache, Path(tmp) / "source", log, options.env,
+                        [options.builds_dir, options.wheelhouse])
+        env = without_credentials(options.env, config.build.pass_environment)
+        if config.build.toolchain == "zig":  # the compilers are in the libraries' keys
+            wanted = parse_policy(config.build.manylinux) if config.build.manylinux else None
+            env = {**env, **toolchain.provide(cache, platform, wanted, env, log).env}
+        how = libraries.LibraryBuild(cache=cache, platform=platform, logs=Path(tmp), jobs=options.jobs, env=env)
+        planned = libraries.plan(config.libraries, how)
+        chosen = frontend(config.build.frontend, env, config.build.config_settings)
+        store = Records(options.builds_dir)
+        earlier = [] if options.rebuild else [store.load(i) for i in store.ids()[-50:]]
+
+        def sha256(name: str) -> str | None:
+            path = options.wheelhouse / name
+            return file_sha256(path) if path.is_file() else None
+
+        tools = tool_versions()
+        result = []
+        for target in targets:
+            interpreter = found.get(target.python)
+            reused = None
+            if interpreter is not None:
+                requires = chosen.requires(interpreter, tree.tree, cache, env, log, time.time(),
+                                           config.build.requires_max_age * 3600.0)
+                key = target_key(config, target.identifier, tree.source, [lib.key for lib in planned], interpreter,
+                                 chosen.name, requires, tools)
+                hit = reusable(key, earlier, sha256)
+                reused = (hit[1].reused_from or hit[0].id) if hit else None
+            result.append(PlannedTarget(target.identifier, interpreter.path if interpreter else None, reused))
+        changed = tuple(uncommitted(config.project, log, options.env))
+    return BuildPlan(config.project.build_commit, tree.commit, tuple(planned), tuple(result), options.wheelhouse, changed)
