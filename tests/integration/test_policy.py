@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import textwrap
 import zipfile
 
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from tests.fixtures import FIXTURES, git_repo
+from tests.fixtures import threadtally_config
 from wheelworks import cli
 from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
 
 
-def _config(tmp_path, python: str, build: str = "") -> object:
-    repo = git_repo(FIXTURES / "threadtally", tmp_path / "threadtally")
-    config = tmp_path / "wheelworks.toml"
-    config.write_text(textwrap.dedent(f"""
-        [project]
-        name = "threadtally"
-        repo = "{repo}"
-        [build]
-        python = ["{python}"]
-        {build}
-        [test]
-        command = "python -c 'import threadtally; assert threadtally.sum_in_thread(100) == 5050'"
-    """))
-    return config
-
-
 def test_a_native_build_that_needs_glibc_2_34_cannot_meet_2_17(tmp_path, pythons, cache_dir, capsys):
-    config = _config(tmp_path, pythons[-1], 'manylinux = "manylinux2014"')
+    config = threadtally_config(tmp_path, pythons[-1], 'manylinux = "manylinux2014"')
     assert cli.main(["build", "--config", str(config), "--cache-dir", str(cache_dir)]) == 1
     err = capsys.readouterr().err
     (line,) = [l for l in err.splitlines() if "cannot meet" in l]
@@ -43,7 +26,7 @@ def test_a_native_build_that_needs_glibc_2_34_cannot_meet_2_17(tmp_path, pythons
 
 
 def test_unset_the_wheel_gets_the_lowest_tag_and_one_warning_line(tmp_path, pythons, cache_dir, capsys):
-    config = _config(tmp_path, pythons[-1])
+    config = threadtally_config(tmp_path, pythons[-1])
     assert cli.main(["build", "--config", str(config), "--cache-dir", str(cache_dir)]) == 0
     (target,) = Records(tmp_path / "builds").load("latest").targets
     tags = {t.platform for t in parse_wheel_filename(target.wheel)[3]}

@@ -131,8 +131,29 @@ def _sha(path: Path) -> str:
 
 
 def test_lz4_with_liblz4_from_its_meson_subdir(sources, tmp_path):
+    config = _build(tmp_path, "lz4", sources / "lz4-4.4.5.tar.gz", _lz4(sources))
+    _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
+
+
+def test_lz4_built_with_zig_for_manylinux_2_17_works_on_debian_11(sources, tmp_path, cache_dir):
+    """A real project and its C library compiled by zig on this glibc 2.36 machine: a
+    manylinux_2_17 wheel that vendors the recipe's liblz4 and works where glibc is 2.31."""
+    config = _build(tmp_path, "lz4", sources / "lz4-4.4.5.tar.gz",
+                    'manylinux = "manylinux_2_17"\ntoolchain = "zig"\n' + _lz4(sources), python="3.9", cache=cache_dir)
+    record = Records(config.parent / "builds").load("latest")
+    (target,) = record.targets
+    assert any(tag.endswith("-manylinux_2_17_x86_64") for tag in target.tags), target.tags
+    assert record.toolchain and "x86_64-linux-gnu.2.17" in record.toolchain
+    _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
+    done = run_with_wheel(debian11(), config.parent / "wheelhouse" / target.wheel,
+                          "import lz4.frame as f; d = b'wheelworks ' * 99; print(f.decompress(f.compress(d)) == d)")
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+
+
+def _lz4(sources: Path) -> str:
+    """liblz4's recipe (meson, from its contrib/meson) and lz4's own check."""
     tarball = sources / DEBIAN["lz4"]
-    config = _build(tmp_path, "lz4", sources / "lz4-4.4.5.tar.gz", f"""
+    return textwrap.dedent(f"""
         [[library]]
         name = "liblz4"
         version = "1.9.4"
@@ -143,34 +164,6 @@ def test_lz4_with_liblz4_from_its_meson_subdir(sources, tmp_path):
         [test]
         command = '''{LZ4_TEST}'''
     """)
-    _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
-
-
-def test_lz4_built_with_zig_for_manylinux_2_17_works_on_debian_11(sources, tmp_path, cache_dir):
-    """A real project and its C library compiled by zig on this glibc 2.36 machine: a
-    manylinux_2_17 wheel that vendors the recipe's liblz4 and works where glibc is 2.31."""
-    tarball = sources / DEBIAN["lz4"]
-    config = _build(tmp_path, "lz4", sources / "lz4-4.4.5.tar.gz", f"""
-        manylinux = "manylinux_2_17"
-        toolchain = "zig"
-        [[library]]
-        name = "liblz4"
-        version = "1.9.4"
-        url = "{tarball.as_uri()}"
-        sha256 = "{_sha(tarball)}"
-        system = "meson"
-        subdir = "contrib/meson"
-        [test]
-        command = '''{LZ4_TEST}'''
-    """, python="3.9", cache=cache_dir)
-    record = Records(config.parent / "builds").load("latest")
-    (target,) = record.targets
-    assert any(tag.endswith("-manylinux_2_17_x86_64") for tag in target.tags), target.tags
-    assert record.toolchain and "x86_64-linux-gnu.2.17" in record.toolchain
-    _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
-    done = run_with_wheel(debian11(), config.parent / "wheelhouse" / target.wheel,
-                          "import lz4.frame as f; d = b'wheelworks ' * 99; print(f.decompress(f.compress(d)) == d)")
-    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
 
 
 LZ4_TEST = """python -c 'import lz4.frame as f; d = b"wheelworks " * 99; assert f.decompress(f.compress(d)) == d'"""

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from tests.fixtures import FIXTURES, git_repo
+from tests.fixtures import threadtally_config
 from tests.older_root import CHROOT, debian11, run_with_wheel
 from wheelworks import cli
 from wheelworks.build import vendoring
@@ -21,23 +20,6 @@ from wheelworks.config.policy import lowest_glibc
 
 pytestmark = pytest.mark.slow
 IMPORT = "import threadtally; print(threadtally.sum_in_thread(100))"
-TEST = "python -c 'import threadtally; assert threadtally.sum_in_thread(100) == 5050'"
-
-
-def _threadtally(tmp_path: Path, python: str, build: str) -> Path:
-    repo = git_repo(FIXTURES / "threadtally", tmp_path / "threadtally")
-    config = tmp_path / "wheelworks.toml"
-    config.write_text(textwrap.dedent(f"""
-        [project]
-        name = "threadtally"
-        repo = "{repo}"
-        [build]
-        python = ["{python}"]
-        {build}
-        [test]
-        command = "{TEST}"
-    """))
-    return config
 
 
 def _built(config: Path, cache_dir: Path) -> tuple[Path, object]:
@@ -60,7 +42,7 @@ def _glibc_versions(wheel: Path, folder: Path) -> set[str]:
 
 
 def test_a_glibc_2_34_symbol_meets_2_17_with_zig(tmp_path, pythons, cache_dir):
-    wheel, record = _built(_threadtally(tmp_path, pythons[-1], 'manylinux = "manylinux2014"\ntoolchain = "zig"'),
+    wheel, record = _built(threadtally_config(tmp_path, pythons[-1], 'manylinux = "manylinux2014"\ntoolchain = "zig"'),
                            cache_dir)
     tags = {t.platform for t in parse_wheel_filename(wheel.name)[3]}
     assert "manylinux_2_17_x86_64" in tags and lowest_glibc(tags) <= (2, 17), tags  # the policy, or older
@@ -101,10 +83,10 @@ def test_on_debian_11_the_zig_wheel_loads_and_the_native_one_cannot(tmp_path, ca
     root = debian11()
     assert "GLIBC 2.31" in subprocess.run([CHROOT, str(root), "/usr/bin/ldd", "--version"], capture_output=True,
                                           text=True).stdout.upper()
-    zig, _ = _built(_threadtally(tmp_path / "zig", "3.9", 'manylinux = "manylinux_2_17"\ntoolchain = "zig"'), cache_dir)
+    zig, _ = _built(threadtally_config(tmp_path / "zig", "3.9", 'manylinux = "manylinux_2_17"\ntoolchain = "zig"'), cache_dir)
     loaded = run_with_wheel(root, zig, IMPORT)
     assert loaded.returncode == 0 and loaded.stdout.strip() == "5050", loaded.stderr
-    native, _ = _built(_threadtally(tmp_path / "native", "3.9", ""), cache_dir)
+    native, _ = _built(threadtally_config(tmp_path / "native", "3.9", ""), cache_dir)
     assert "manylinux_2_34" in native.name
     refused = run_with_wheel(root, native, IMPORT)
     assert refused.returncode != 0 and "GLIBC_2.34' not found" in refused.stderr, refused.stderr
