@@ -158,3 +158,27 @@ def test_pip_and_uv_resolve_from_metadata_without_downloading_wheels(tmp_path):
     for seen in (pip_requests, uv_requests):
         assert any(".whl.metadata " in r for r in seen), seen
         assert not any(r.split()[1].endswith(".whl") for r in seen), seen  # no wheel downloaded to choose
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_serve_says_what_pip_fetched_unless_quiet(tmp_path, quiet):
+    import subprocess
+    import sys
+
+    from tests.helpers import free_port, wait_for_port
+
+    store = LocalStore(tmp_path / "c")
+    publish(store, [make_wheel(tmp_path / "w", "pytally", "1.0")])
+    port = free_port()
+    argv = [str(Path(sys.executable).parent / "wheelworks"), "serve", "--root", str(store.root), "--port", str(port),
+            *(["--quiet"] if quiet else [])]
+    server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(port)
+        assert _get(f"http://127.0.0.1:{port}/", "/simple/pytally/").status == 200
+        assert _get(f"http://127.0.0.1:{port}/", "/simple/nothing/").status == 404
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    lines = out.splitlines()[1:]  # after "serving …"
+    assert lines == ([] if quiet else ["GET /simple/pytally/ 200", "GET /simple/nothing/ 404"]), out

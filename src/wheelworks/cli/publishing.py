@@ -34,6 +34,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--root", type=Path, help="a local container folder")
     p.add_argument("--container", metavar="NAME|URL", help="a container of the config, or a URL (default: nightly)")
     p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
+    p.add_argument("--quiet", action="store_true", help="no line per request (default: method, path and status of each)")
     p.set_defaults(func=_serve)
 
     p = commands.add_parser("release", help="fetch a version's wheels from a container, verify, sign and upload them")
@@ -92,7 +93,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         config = load_config(args, settings)
         store = open_container(config_mod.named_container(config, args.container or "nightly"), config.root, settings)
     check_root(store)
-    server = make_server(store, args.port)
+    server = make_server(store, args.port, log=None if args.quiet else lambda line: print(line, flush=True))
     port = server.server_address[1]
     print(f"serving {store.url} at http://127.0.0.1:{port}/  (pip install --index-url http://127.0.0.1:{port}/simple/ NAME)", flush=True)
     try:

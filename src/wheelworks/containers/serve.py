@@ -49,6 +49,12 @@ def negotiate(accept: str) -> str:
     return best
 
 
+def printable(text: str) -> str:
+    """A request's path as a log line may show it: control characters (a terminal's escape
+    sequences) written as \\xNN."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 def key_of(path: str) -> str | None:
     """The container key a request path names, or None if it is not a plain one."""
     raw = unquote(urlparse(path).path)
@@ -86,7 +92,7 @@ def make_server(store: Store, port: int = 8000, host: str = "127.0.0.1",
         def _status(self, code: int) -> None:
             self.send_error(code)
             if log:
-                log(f"{self.command} {self.path} {code}")
+                log(f"{self.command} {printable(self.path)} {code}")
 
         def _serve(self, body: bool) -> None:
             key = key_of(self.path)
@@ -102,7 +108,7 @@ def make_server(store: Store, port: int = 8000, host: str = "127.0.0.1",
                 self.send_header("Location", urlparse(self.path).path + "/")
                 self.end_headers()
                 if log:
-                    log(f"{self.command} {self.path} 301")
+                    log(f"{self.command} {printable(self.path)} 301")
                 return
             name, content_type, vary = key, None, False
             if folder:
@@ -142,7 +148,7 @@ def make_server(store: Store, port: int = 8000, host: str = "127.0.0.1",
                 self.send_header("Vary", "Accept")
             self.end_headers()
             if log:
-                log(f"{self.command} {self.path} {status}")
+                log(f"{self.command} {printable(self.path)} {status}")
             if body:
                 for chunk in store.stream(name, start, end):
                     self.wfile.write(chunk)

@@ -22,3 +22,10 @@ def test_plain_paths_name_their_key(path, key):
 ])
 def test_paths_that_climb_or_smuggle_name_nothing(path):
     assert key_of(path) is None
+
+
+def test_a_logged_path_cannot_carry_terminal_escapes():
+    from wheelworks.containers.serve import printable
+
+    assert printable("/simple/\x1b[2J\x07x/") == "/simple/\\x1b[2J\\x07x/"
+    assert printable("/simple/pytally/") == "/simple/pytally/"
