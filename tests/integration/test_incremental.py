@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 import time
 import zipfile
@@ -49,6 +50,12 @@ def test_an_unchanged_build_reuses_every_wheel(make_config, pythons, tmp_path):
     assert [t.key for t in second.targets] == [t.key for t in first.targets]
     logs = Records(config.parent / "builds").folder(second.id) / "logs"
     assert not list(logs.rglob("build.log"))  # no build, repair or test ran
+    # `log` on a reused target shows the logs of the build that made its wheel, and says so.
+    identifier = second.targets[0].identifier
+    out = subprocess.run([sys.executable, "-m", "wheelworks", "log", "--config", str(config), second.id, identifier],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith(f"{identifier} in build {second.id} reused the wheel of build {first.id}; its logs:")
+    assert "==> " in out and "build.log" in out
 
     forced = _build(config, tmp_path / "cache", "--rebuild")
     assert all("build" in steps for steps in _steps(forced))

@@ -85,7 +85,13 @@ def _builds(args: argparse.Namespace, settings: Settings) -> None:
 
 def _log(args: argparse.Namespace, settings: Settings) -> None:
     store = Records(builds_dir(args))
-    logs, files = store.logs(store.load(args.id), args.target)
+    record = store.load(args.id)
+    target = next((t for t in record.targets if t.identifier == args.target), None)
+    if target is not None and target.reused_from and target.reused_from in store.ids():
+        # Nothing was built for it here: the logs are the build's that made its wheel.
+        print(f"{target.identifier} in build {record.id} reused the wheel of build {target.reused_from}; its logs:")
+        record = store.load(target.reused_from)
+    logs, files = store.logs(record, args.target)
     for path in files:
         print(f"==> {path.relative_to(logs)} <==")
         print(path.read_text(encoding="utf-8", errors="replace"), end="")
