@@ -22,7 +22,7 @@ from wheelworks.shared.errors import RecordsError
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("cache", help="show or clear the cache")
-    p.add_argument("action", choices=["list", "clear"])
+    p.add_argument("action", choices=["list", "clear"], help="list: what each folder holds and its size; clear: remove")
     p.add_argument("kinds", nargs="*", metavar="KIND", help="folders to clear (default: all)")
     add_cache_dir(p)
     p.set_defaults(func=_cache)
@@ -47,7 +47,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     p = commands.add_parser("log", help="print the logs of a build (ID may be a prefix, or 'latest')")
     add_config(p)
-    p.add_argument("id")
+    p.add_argument("id", help="a build id, a prefix of one, or 'latest'")
     p.add_argument("target", nargs="?", help="a target identifier, 'source' or 'libraries'")
     p.set_defaults(func=_log)
 

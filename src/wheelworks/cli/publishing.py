@@ -51,9 +51,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--download-only", action="store_true", help="fetch and verify, upload nothing")
     p.add_argument("--partial", action="store_true",
                    help="release the verified wheels that are there even if some selected targets have none")
-    p.add_argument("-v", "--verbose", action="store_true")
-    p.add_argument("name")
-    p.add_argument("version")
+    p.add_argument("-v", "--verbose", action="store_true", help="twine's own output of each upload")
+    p.add_argument("name", help="the project, as its wheels name it (e.g. pytally)")
+    p.add_argument("version", help="the version to release; its tag vVERSION or VERSION is checked when the repository has one")
     p.set_defaults(func=_release)
 
 

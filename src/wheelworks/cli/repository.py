@@ -33,7 +33,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=_init)
 
     p = commands.add_parser("ci", help="generate a CI workflow that runs wheelworks")
-    p.add_argument("service", choices=["github"])
+    p.add_argument("service", choices=["github"], help="the CI service (GitHub Actions)")
     p.add_argument("--config", type=Path, help="wheelworks.toml (default: ./wheelworks.toml)")
     p.add_argument("--output", type=Path, help="default: .github/workflows/wheels.yml (release.yml with --release)")
     p.add_argument("--release", action="store_true", help="the manual workflow that uploads a release to PyPI")
