@@ -76,9 +76,22 @@ def test_published_dashboard_in_headless_chromium(make_config, pythons, tmp_path
         for link in logs:
             with urllib.request.urlopen(urllib.parse.urljoin(page_url, link)) as response:
                 assert response.status == 200 and response.read()
+        # Nothing overflows a 1280 px window: a same-origin page measures each page in a frame that wide.
+        for path in ("builds/index.html", f"builds/{record.id}/index.html"):
+            store.put("measure.html", MEASURE.replace("PAGE", path).encode(), "text/html")
+            dom = chromium("--window-size=1400,900", "--virtual-time-budget=10000", "--dump-dom", base + "measure.html",
+                           profile=tmp_path / "profile")
+            width = int(re.search(r"<title>(\d+)</title>", dom).group(1))
+            assert 0 < width <= 1280, (path, width)
         png = tmp_path / "dashboard.png"
         screenshot(base + "builds/index.html", png, tmp_path / "profile")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+MEASURE = """<!DOCTYPE html><html><head><title>-</title></head><body style="margin:0">
+<iframe id="f" src="PAGE" style="width:1280px;height:800px;border:0"></iframe>
+<script>document.getElementById("f").onload = function () {
+  var d = this.contentDocument.documentElement; document.title = String(d.scrollWidth); };</script></body></html>"""
 
 
 def _parse(dom: str) -> _Dom:

@@ -20,7 +20,7 @@ from wheelworks.shared import atomic
 
 CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
-td, th { white-space: nowrap; } th small { font-weight: normal; color: #666; }
+td.num, th { white-space: nowrap; } th small { font-weight: normal; color: #666; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: .5em 0; }
 th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }
@@ -30,7 +30,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .missing { background: #eee; color: #777; } .interrupted, .abandoned, .running { background: #fde2b3; }
 .pending { background: #fff; }
 code, .sha { font-family: ui-monospace, monospace; font-size: .9em; }
-.sha { word-break: break-all; max-width: 22em; display: inline-block; }
+.sha, .wheel { word-break: break-all; display: inline-block; } .sha { max-width: 16em; } .wheel { max-width: 24em; }
+.error { color: #8b0000; white-space: pre-wrap; max-width: 40em; }
+svg text.axis { font-size: 11px; fill: #555; }
 .legend span { display: inline-block; margin-right: 1em; }
 """
 _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -66,12 +68,16 @@ def _page(title: str, body: str, css: str) -> str:
 
 
 def plot_svg(records: Sequence[BuildRecord], width: int = 720, height: int = 220) -> str:
-    """Seconds per target (all its steps) over the builds, one line per target."""
-    identifiers = sorted({t.identifier for r in records for t in r.targets if t.steps}, key=_target_order)
-    points = {i: [(n, _seconds(t)) for n, r in enumerate(records) for t in r.targets if t.identifier == i and t.steps]
+    """Seconds per target (all its steps) over the builds, one line per target. A target
+    that reused an earlier wheel built nothing: it is left out, not drawn as 0 s."""
+    def built(t: TargetRecord) -> bool:
+        return bool(t.steps) and not t.reused_from and t.status != "missing"
+
+    identifiers = sorted({t.identifier for r in records for t in r.targets if built(t)}, key=_target_order)
+    points = {i: [(n, _seconds(t)) for n, r in enumerate(records) for t in r.targets if t.identifier == i and built(t)]
               for i in identifiers}
     top = max([s for line in points.values() for _, s in line] + [1.0])
-    left, bottom, right = 48, height - 24, width - 12
+    left, bottom, right = 48, height - 36, width - 12
     step = (right - left) / max(len(records) - 1, 1)
 
     def xy(n: int, seconds: float) -> str:
@@ -81,7 +87,10 @@ def plot_svg(records: Sequence[BuildRecord], width: int = 720, height: int = 220
              f'aria-label="seconds per target per build">',
              f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>',
              f'<line x1="{left}" y1="12" x2="{left}" y2="{bottom}" stroke="#999"/>',
-             f'<text x="4" y="16" font-size="11">{top:.0f} s</text><text x="4" y="{bottom}" font-size="11">0 s</text>']
+             f'<text x="4" y="16" font-size="11">{top:.0f} s</text><text x="4" y="{bottom}" font-size="11">0 s</text>',
+             f'<text class="axis" x="{left}" y="{height - 6}">builds, oldest to newest (reused targets left out)</text>',
+             f'<text class="axis" x="12" y="{bottom // 2 + 40}" transform="rotate(-90 12 {bottom // 2 + 40})">'
+             "seconds per target</text>"]
     for index, (identifier, line) in enumerate(points.items()):
         colour = _COLOURS[index % len(_COLOURS)]
         path = " ".join(xy(n, s) for n, s in line)
@@ -140,13 +149,17 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
             if step.log else f'<span class="{escape(step.status)}">{escape(step.name)}</span> {escape(step.error or "")}'
             for step in target.steps)
         hits = f"{target.ccache['hits']} / {target.ccache['hits'] + target.ccache['misses']}" if target.ccache else "-"
-        wheel = escape(target.wheel or "-")
+        wheel = f'<span class="wheel">{escape(target.wheel or "-")}</span>'
+        failed = next((step for step in target.steps if step.status == "failed" and step.error), None)
+        if failed:
+            steps += f'<div class="error">{escape(failed.name)}: {escape(failed.error or "")}</div>'
         note = f" (from {escape(target.reused_from)})" if target.reused_from else (
             f" (built by {escape(target.built_by)})" if target.built_by else "")
         rows.append(
             f'<tr data-target="{escape(target.identifier)}"><td>{escape(target.identifier)}</td>'
             f'<td class="{status_of(target)}">{status_of(target)}{note}</td><td>{steps or "-"}</td>'
-            f'<td class="num">{_seconds(target):.1f}</td><td class="num">{hits}</td><td>{wheel}</td>'
+            f'<td class="num">{"-" if target.status == "missing" else f"{_seconds(target):.1f}"}</td>'
+            f'<td class="num">{hits}</td><td>{wheel}</td>'
             f'<td class="num">{target.size or "-"}</td><td><span class="sha">{target.sha256 or "-"}</span></td></tr>')
     contents = "".join(
         f'<tr data-target="{escape(t.identifier)}"><td>{escape(t.wheel or "-")}</td><td><ul>'
@@ -161,7 +174,8 @@ def build_html(record: BuildRecord, css: str = "../style.css") -> str:
         f'platform {escape(record.platform)}'
         + (f"; toolchain {escape(record.toolchain)} (ready in {record.toolchain_seconds:.1f} s)" if record.toolchain else "")
         + '. <a href="logs/source.log">source log</a></p>\n'
-        f"<h2>Libraries</h2>\n<table><tr><th>library</th><th></th><th>seconds</th><th></th></tr>{libraries}</table>\n"
+        f"<h2>Libraries</h2>\n<table><tr><th>library</th><th>this build</th><th>seconds</th><th>log</th></tr>"
+        f"{libraries or '<tr><td>-</td><td>no recipes</td><td></td><td></td></tr>'}</table>\n"
         f"<h2>Build requirements</h2>\n<table><tr><th>targets</th><th>versions</th></tr>{requires}</table>\n"
         "<h2>Targets</h2>\n<table>\n<tr><th>target</th><th>status</th><th>steps (logs)</th><th>seconds</th>"
         "<th>ccache hits</th><th>wheel</th><th>bytes</th><th>sha256</th></tr>\n" + "\n".join(rows) + "\n</table>\n"

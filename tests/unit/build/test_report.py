@@ -46,3 +46,29 @@ def test_a_build_page_shows_its_toolchain_and_each_wheel_s_components():
     assert "toolchain zig 0.17.1 for x86_64-linux-gnu.2.17 (ready in 48.2 s)" in page
     assert "<li>libtally 1.2.3 (recipe) p.libs/libtally-1a2b3c4d.so.1</li>" in page
     assert "&lt;x&gt;" in page and "<x>" not in page  # escaped like everything shown
+
+
+def test_reused_targets_are_not_plotted_as_zero_and_failures_say_why():
+    from wheelworks.build.records import BuildRecord, StepRecord, TargetRecord
+    from wheelworks.build.report import build_html, plot_svg
+
+    def record(build_id, *targets):
+        r = BuildRecord(id=build_id, project="p", repo=".", ref="main", config="c", config_digest="0",
+                        platform="manylinux_x86_64", started=0.0)
+        r.targets.extend(targets)
+        return r
+
+    built = TargetRecord("cp312-manylinux_x86_64", "3.12", status="ok", steps=[StepRecord("build", "ok", 30.0, "b.log")])
+    reused = TargetRecord("cp312-manylinux_x86_64", "3.12", status="ok", reused_from="b1",
+                          steps=[StepRecord("reused", "ok", 0.0, "")])
+    failed = TargetRecord("cp313-manylinux_x86_64", "3.13", status="failed",
+                          steps=[StepRecord("repair", "failed", 1.0, "r.log", "x.whl cannot meet manylinux_2_17 <glibc>")])
+    missing = TargetRecord("cp314-manylinux_x86_64", "3.14", status="missing")
+    svg = plot_svg([record("b1", built), record("b2", reused, failed, missing)])
+    assert svg.count("<circle") == 2  # cp312 in b1, cp313 in b2: not the reused one at 0 s
+    assert "seconds per target" in svg and "builds, oldest to newest" in svg
+    page = build_html(record("b2", reused, failed, missing))
+    assert '<div class="error">repair: x.whl cannot meet manylinux_2_17 &lt;glibc&gt;</div>' in page
+    assert "<th></th>" not in page and "<th>this build</th>" in page
+    row = page.split('data-target="cp314-manylinux_x86_64"')[1].split("</tr>")[0]
+    assert '<td class="num">-</td>' in row and "0.0" not in row  # a missing target took no time
