@@ -43,7 +43,7 @@ from wheelworks.shared.masking import without_credentials
 T = TypeVar("T")
 
 
-Event = Literal["start", "ok", "cached", "failed", "missing", "interrupted"]
+Event = Literal["queued", "start", "ok", "cached", "failed", "missing", "interrupted"]
 
 
 class Reporter(Protocol):
@@ -117,6 +117,9 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         ],
     )
     store.save(record)
+    for result in record.targets:  # every target from the start: a view's total never changes
+        if result.status == "pending":
+            reporter.event(result.identifier, "queued", "queued")
     cache.sweep_tmp(time.time())
     cache.sweep_idle(time.time())
     sweep_partials(options.wheelhouse, time.time())

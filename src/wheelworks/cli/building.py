@@ -67,7 +67,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
         record = build_wheels(config, options, reporter)
     if isinstance(reporter, LiveReporter):
         reporter.console.print(summary_table(record))
-    _summary(record, Records(options.builds_dir))
+    _summary(record, Records(options.builds_dir), listed=not isinstance(reporter, LiveReporter))
     return 0 if record.status == "ok" else 1
 
 
@@ -98,11 +98,14 @@ def _say_uncommitted(changed: Sequence[str]) -> None:
               f"{' and more' if len(changed) > 5 else ''} (commit them to build them)", file=sys.stderr)
 
 
-def _summary(record: BuildRecord, store: Records) -> None:
+def _summary(record: BuildRecord, store: Records, listed: bool = True) -> None:
+    """The end of a build: each target (unless the live view's table showed them), and what
+    failed with the end of its log."""
     print(f"build {record.id}: {record.project} at {record.commit or record.ref}")
     for target in record.targets:
         if target.status == "ok":
-            print(f"  ok      {target.identifier}  {target.wheel}")
+            if listed:
+                print(f"  ok      {target.identifier}  {target.wheel}")
             continue
         failed = next((s for s in target.steps if s.status == "failed"), None)
         print(f"  {target.status:<7} {target.identifier}  {failed.name + ' failed' if failed else ''}")

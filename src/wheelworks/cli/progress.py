@@ -19,11 +19,16 @@ from rich.text import Text
 from wheelworks.build.pipeline import Event
 from wheelworks.build.records import BuildRecord
 
-_STYLE = {"ok": "green", "cached": "green", "failed": "bold red", "missing": "dim", "interrupted": "yellow"}
+_STYLE = {"ok": "green", "cached": "green", "failed": "bold red", "missing": "dim", "interrupted": "yellow",
+          "queued": "dim"}
+_NOT_TARGETS = ("source", "toolchain")
+_LAST_STEPS = ("test",)  # a target is done when its test ends, or when it reused a wheel
 
 
 def _describe(scope: str, step: str, status: Event, seconds: float | None) -> str:
     timing = f" ({seconds:.1f}s)" if seconds is not None else ""
+    if status == "queued":
+        return f"{scope:<28} queued"
     word = "running" if status == "start" else status
     return f"{scope:<28} {step} {word}{timing}"
 
@@ -71,21 +76,23 @@ class LiveReporter:
 
     def render(self) -> Group:
         table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
-        for column in ("target", "step", "", "seconds"):
+        for column in ("target", "step", "status", "seconds"):
             table.add_column(column)
         with self._lock:
             rows = dict(self._rows)
-        targets = [k for k in rows if k not in ("source",) and not k.startswith("library ")]
-        done = sum(rows[k].status not in ("start",) and rows[k].step in ("test", "reused") or
-                   rows[k].status in ("failed", "missing", "interrupted") for k in targets)
+        targets = [k for k in rows if k not in _NOT_TARGETS and not k.startswith("library ")]
+        buildable = [k for k in targets if rows[k].status != "missing"]  # missing ones are CI's to build
+        done = sum(rows[k].status in ("failed", "interrupted") or (rows[k].status == "ok" and (
+            rows[k].step in _LAST_STEPS or rows[k].step.startswith("reused"))) for k in buildable)
         for key, row in rows.items():
             running = row.status == "start"
             mark = Spinner("dots") if running else Text(row.status, style=_STYLE.get(row.status, ""))
             seconds = time.monotonic() - row.since if running else row.seconds
             table.add_row(key, row.step, mark, f"{seconds:.1f}" if seconds is not None else "")
         bar = Table.grid(padding=(0, 1))
-        bar.add_row(ProgressBar(total=max(len(targets), 1), completed=done, width=40),
-                    f"{done}/{len(targets)} targets")
+        missing = len(targets) - len(buildable)
+        bar.add_row(ProgressBar(total=max(len(buildable), 1), completed=done, width=40),
+                    f"{done}/{len(buildable)} targets" + (f", {missing} missing here" if missing else ""))
         return Group(table, bar)
 
     def __enter__(self) -> LiveReporter:
@@ -114,7 +121,7 @@ def summary_table(record: BuildRecord) -> Table:
     table.add_column("status")
     for name in steps:
         table.add_column(name, justify="right")
-    table.add_column("wheel")
+    table.add_column("wheel", overflow="fold")  # folded, not cut: at 80 columns names stay whole and distinct
     for target in record.targets:
         seconds = {s.name: s for s in target.steps}
         cells = [f"{seconds[n].seconds:.1f}" if n in seconds and seconds[n].status == "ok"
