@@ -72,7 +72,7 @@ def test_cache_list_and_clear(make_config, pythons, tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["cache", "list", "--cache-dir", str(cache)]) == 0
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
-    assert set(rows) == {"sources", "downloads", "libraries", "prefixes", "tools", "buildenvs", "ccache", "tmp"}
+    assert set(rows) == {"sources", "downloads", "libraries", "prefixes", "tools", "buildenvs", "ccache", "zig", "tmp"}
     assert rows["libraries"].split()[1] == "1" and rows["tmp"].split()[1] == "0"
     assert cli.main(["cache", "clear", "libraries", "prefixes", "--cache-dir", str(cache)]) == 0
     assert not (cache / "libraries").exists() and (cache / "sources").exists()
