@@ -42,6 +42,7 @@ def test_init_carries_cibuildwheel_and_the_build_runs_its_test(tmp_path, cache_d
     assert not any("test-requires" in n or "environment" in n or "before-build" in n for n in notes)
 
     config = load(wheels / "wheelworks.toml")
+    assert config.project.build_commit == "main"  # the branch HEAD names: its builds go to the nightly container
     assert config.build.python == ("3.11", "3.13") and config.build.skip == ("*-musllinux*",)
     assert config.test.requires == ("packaging",) and config.build.environment == {"THREADTALLY_FLAVOUR": "carried"}
     assert cli.main(["build", "--config", str(wheels / "wheelworks.toml"), "--cache-dir", str(cache_dir), "--list"]) == 0

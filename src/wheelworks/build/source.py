@@ -114,6 +114,17 @@ def _git(args: list[str], log: Path, env: Mapping[str, str], capture: bool = Fal
     return run(["git", *args], log=log, env={**env, **_GIT_ENV}, capture=capture)
 
 
+def default_branch(repo: str, log: Path, env: Mapping[str, str]) -> str | None:
+    """The branch a repository's HEAD names (main, master…), or None (a detached HEAD,
+    a folder or sdist that is no repository)."""
+    try:
+        out = _git(["ls-remote", "--symref", "--", repo, "HEAD"], log, env, capture=True)
+    except CommandError:
+        return None
+    found = re.search(r"^ref: refs/heads/(\S+)\tHEAD$", out, re.MULTILINE)
+    return found.group(1) if found else None
+
+
 def uncommitted(project: ProjectConfig, log: Path, env: Mapping[str, str]) -> list[str]:
     """The files of a local work tree (in the project's subdir) that differ from its
     commits: a build takes the commit, so they are not in it."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wheelworks.build import abi
-from wheelworks.build.source import pyproject, read_file, resolve
+from wheelworks.build.source import default_branch, pyproject, read_file, resolve
 from wheelworks.config import cibuildwheel
 from wheelworks.config.model import CONFIG_NAME, ProjectConfig, ci_resources
 from wheelworks.config.pythons import known
@@ -45,12 +45,15 @@ class Adopted:
 
 
 def init(project: str, folder: Path, settings: Settings, log: Path, *, name: str | None = None,
-         subdir: str = "", build_commit: str = "HEAD") -> Adopted:
-    """Write a wheels repository for ``project`` (a path or git URL) into ``folder``."""
+         subdir: str = "", build_commit: str | None = None) -> Adopted:
+    """Write a wheels repository for ``project`` (a path or git URL) into ``folder``; it
+    builds ``build_commit``, by default the branch the repository's HEAD names (whose
+    builds the nightly container takes)."""
     config = folder / CONFIG_NAME
     if config.exists():
         raise ConfigError(f"{config}: exists already", "init makes a new wheels repository: use an empty folder or --output")
     repo = project if is_remote(project) else str(Path(project).expanduser().resolve())
+    build_commit = build_commit or default_branch(repo, log, settings.env) or "HEAD"
     found = ProjectConfig(name=name or "project", repo=repo, build_commit=build_commit, subdir=subdir)
     revision = resolve(found, Cache(settings.cache_dir), log, settings.env)
     data = pyproject(found, revision, log, settings.env)

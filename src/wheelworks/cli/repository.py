@@ -27,7 +27,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--output", type=Path, default=Path("."), help="the wheels repository's folder (default: here)")
     p.add_argument("--name", help="the project's name (default: [project] name of its pyproject.toml)")
     p.add_argument("--subdir", default="", help="where the package is inside the repository (default: its root)")
-    p.add_argument("--build-commit", default="HEAD", metavar="REF", help="the branch, tag or commit to build (default: HEAD)")
+    p.add_argument("--build-commit", metavar="REF",
+                   help="the branch, tag or commit to build (default: the branch the repository's HEAD names)")
     p.add_argument("--ci", action="store_true", help="also write the GitHub workflows and the repository's key pair")
     add_cache_dir(p)
     p.set_defaults(func=_init)
