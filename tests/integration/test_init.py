@@ -64,3 +64,15 @@ def test_init_refuses_an_existing_config_and_a_project_without_a_name(tmp_path, 
     assert cli.main(["init", str(nameless), "--output", str(tmp_path / "w"), "--cache-dir", str(cache_dir)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no [project] name" in err and "--name" in err
+
+
+def test_init_with_ci_writes_the_workflows_and_the_key_pair(tmp_path, cache_dir, capsys):
+    project = git_repo(FIXTURES / "threadtally", tmp_path / "threadtally")
+    wheels = tmp_path / "wheels"
+    assert cli.main(["init", str(project), "--output", str(wheels), "--cache-dir", str(cache_dir), "--ci"]) == 0
+    out, err = capsys.readouterr()
+    assert (wheels / ".github" / "workflows" / "wheels.yml").is_file()
+    assert (wheels / ".github" / "workflows" / "release.yml").is_file()
+    assert (wheels / ".wheelworks" / "public.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    assert "-----BEGIN PRIVATE KEY-----" in out and "WHEELWORKS_PRIVATE_KEY" in err  # shown once, never written
+    assert not list(wheels.rglob("*private*"))
