@@ -156,7 +156,8 @@ def load(path: Path, build_commit: tuple[str, str] | None = None) -> Config:
     data = document
     if path.name == "pyproject.toml":
         tool = document.get("tool", {})
-        table = tool.get("wheelworks") if isinstance(tool, dict) else None
+        tool = tool if isinstance(tool, dict) else {}  # a `tool` that is no table holds no wheelworks table
+        table = tool.get("wheelworks")
         if table is None:
             hint = "; run `wheelworks init .` to carry over its [tool.cibuildwheel]" if "cibuildwheel" in tool else ""
             raise ConfigError(f"{path}: no [tool.wheelworks] table{hint}")
