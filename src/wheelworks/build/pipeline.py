@@ -29,7 +29,6 @@ from wheelworks.build.reproducible import commit_epoch
 from wheelworks.build.source import Checkout, checkout, resolve
 from wheelworks.build.targets import Matrix, Target, build_matrix, require_targets, select_targets, serves
 from wheelworks.config.model import Config
-from wheelworks.config.policy import parse as parse_policy
 from wheelworks.config.secrets import reveal
 from wheelworks.config.settings import Settings
 from wheelworks.shared import atomic, owners, platforms
@@ -158,7 +157,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         )
         runner = _TargetRunner(
             context=context, store=store, record=record, reporter=reporter, interrupted=interrupted,
-            earlier=[] if options.rebuild else [store.load(i) for i in store.ids()[-50:] if i != record.id],
+            earlier=[] if options.rebuild else store.recent(but=record.id),
             wheelhouse=options.wheelhouse, work=work,
         )
         versions_of_tools = tool_versions()
@@ -262,9 +261,8 @@ def _interpreters(
 def _zig(config: Config, cache: Cache, platform: platforms.Platform, store: Records, record: BuildRecord,
          reporter: Reporter, base: Mapping[str, str]) -> Mapping[str, str]:
     """zig ready for the policy's glibc, the time its first use took said and recorded."""
-    wanted = parse_policy(config.build.manylinux) if config.build.manylinux else None
-    reporter.event("toolchain", f"zig for {toolchain.target(platform, wanted)}", "start")
-    zig = toolchain.provide(cache, platform, wanted, base, store.log(record.id, "toolchain"))
+    reporter.event("toolchain", f"zig for {toolchain.target(platform, config.build.policy)}", "start")
+    zig = toolchain.provide(cache, platform, config.build.policy, base, store.log(record.id, "toolchain"))
     record.toolchain = f"{toolchain.ZIGLANG.replace('ziglang==', 'zig ')} for {zig.target}"
     record.toolchain_seconds = round(zig.seconds, 3)
     reporter.event("toolchain", f"zig for {zig.target}", "ok", zig.seconds)

@@ -21,7 +21,6 @@ from wheelworks.build.records import Records
 from wheelworks.build.source import checkout, resolve, uncommitted
 from wheelworks.build.targets import build_matrix, require_targets
 from wheelworks.config.model import Config
-from wheelworks.config.policy import parse as parse_policy
 from wheelworks.shared import platforms
 from wheelworks.shared.cache import Cache
 from wheelworks.shared.hashes import file_sha256
@@ -59,13 +58,12 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
                         [options.builds_dir, options.wheelhouse])
         env = without_credentials(options.env, config.build.pass_environment)
         if config.build.toolchain == "zig":  # the compilers are in the libraries' keys
-            wanted = parse_policy(config.build.manylinux) if config.build.manylinux else None
-            env = {**env, **toolchain.provide(cache, platform, wanted, env, log).env}
+            env = {**env, **toolchain.provide(cache, platform, config.build.policy, env, log).env}
         how = libraries.LibraryBuild(cache=cache, platform=platform, logs=Path(tmp), jobs=options.jobs, env=env)
         planned = libraries.plan(config.libraries, how)
         chosen = frontend(config.build.frontend, env, config.build.config_settings)
         store = Records(options.builds_dir)
-        earlier = [] if options.rebuild else [store.load(i) for i in store.ids()[-50:]]
+        earlier = [] if options.rebuild else store.recent()
 
         def sha256(name: str) -> str | None:
             path = options.wheelhouse / name

@@ -143,6 +143,10 @@ class Records:
         atomic.write_text(path, record.to_json())
         return path
 
+    def recent(self, count: int = 50, but: str | None = None) -> list[BuildRecord]:
+        """The last ``count`` records, oldest first, without build ``but`` (the one running)."""
+        return [self.load(i) for i in self.ids()[-count:] if i != but]
+
     def ids(self) -> list[str]:
         if not self.root.is_dir():
             return []

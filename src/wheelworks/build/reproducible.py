@@ -10,17 +10,16 @@ permissions 0644 or 0755, one compression level.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import shutil
 import time
 import zipfile
-from base64 import urlsafe_b64encode
 from collections.abc import Mapping
 from pathlib import Path
 
 from wheelworks.shared.atomic import temporary
+from wheelworks.shared.hashes import record_hash
 
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
@@ -86,8 +85,7 @@ def _record(text: bytes, changes: Mapping[str, bytes | None]) -> bytes:
     rows = [row for row in rows if row not in own]
     for name, data in sorted(changes.items()):
         if data is not None:
-            rows.append([name, f"sha256={urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()}",
-                         str(len(data))])
+            rows.append([name, record_hash(data), str(len(data))])
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows([*rows, *own])
     return out.getvalue().encode()

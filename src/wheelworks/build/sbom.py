@@ -29,6 +29,7 @@ from typing import Any
 from packaging.utils import parse_wheel_filename
 
 from wheelworks.build.vendoring import SHARED, HostLibrary, library_stem
+from wheelworks.shared.hashes import stream_sha256
 from wheelworks.shared.paths import is_url
 
 SBOM_NAME = "wheelworks.cdx.json"
@@ -75,11 +76,8 @@ def grafted(built: Path, repaired: Path) -> list[Vendored]:
             name = info.filename
             if name in before or info.is_dir() or ".dist-info/" in name or not SHARED.search(PurePosixPath(name).name):
                 continue
-            digest = hashlib.sha256()
             with zf.open(info) as data:
-                for chunk in iter(lambda: data.read(1 << 20), b""):
-                    digest.update(chunk)
-            found.append(Vendored(name, digest.hexdigest()))
+                found.append(Vendored(name, stream_sha256(data)))
     return sorted(found, key=lambda v: v.member)
 
 

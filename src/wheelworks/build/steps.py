@@ -96,7 +96,7 @@ def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -
     """The repaired wheel with its SBOM (what the repair copied in, from recipes or the
     host), normalized to be reproducible. What came from the host is said, not hidden."""
     out = folder / "repaired"
-    wanted = policy.parse(context.config.build.manylinux) if context.config.build.manylinux else None
+    wanted = context.config.build.policy
     applies = wanted if wanted and context.platform.tag.startswith(wanted.family) else None
     plan = repair.plan(wheel, out, context.platform, context.prefix.path, context.config.build.repair_exclude, applies)
     try:
@@ -136,7 +136,7 @@ def _too_new(wheel: Path, prefixes: list[Path], wanted: policy.Policy, folder: P
     """The versioned symbols the wheel's ELF files, and the recipes' libraries it may
     vendor, need beyond ``wanted``."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = [str(p) for prefix in prefixes for p in (prefix / "lib").glob("*.so*") if p.is_file()]
+    files = [str(p) for p in vendoring.shared_objects(prefixes) if p.is_file()]
     with zipfile.ZipFile(wheel) as zf:
         for index, name in enumerate(n for n in zf.namelist() if vendoring.SHARED.search(n.rsplit("/", 1)[-1])):
             target = folder / f"{index}-{name.rsplit('/', 1)[-1]}"

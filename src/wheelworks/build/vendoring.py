@@ -94,7 +94,7 @@ class HostLibrary:
         return f"{self.soname} ({self.path or 'path unknown'}{', package ' + self.package if self.package else ''})"
 
 
-def _shared_objects(prefixes: Iterable[Path]) -> Iterator[Path]:
+def shared_objects(prefixes: Iterable[Path]) -> Iterator[Path]:
     """The shared objects the recipes installed into their prefixes (DLLs go to bin/)."""
     for prefix in prefixes:
         for folder in (prefix / "lib", prefix / "lib64", prefix / "bin"):
@@ -113,7 +113,7 @@ def library_stem(name: str) -> str:
 
 def library_stems(prefixes: Iterable[Path]) -> set[str]:
     """The names of the shared libraries the recipes installed: libtally for libtally.so.1.2.3."""
-    return {library_stem(path.name) for path in _shared_objects(prefixes)}
+    return {library_stem(path.name) for path in shared_objects(prefixes)}
 
 
 def needs(wheel_files: Sequence[str], loaded: Sequence[str], dynamic: Dynamic) -> list[Need]:
@@ -156,7 +156,7 @@ def judge(found: Sequence[Need], site: str, stems: Iterable[str]) -> tuple[list[
 def recipe_build_ids(prefixes: Iterable[Path]) -> dict[str, set[str]]:
     """Per library stem, the GNU build ids of the shared objects the recipes built."""
     ids: dict[str, set[str]] = {}
-    for path in _shared_objects(prefixes):
+    for path in shared_objects(prefixes):
         found = build_id(str(path))
         if found:
             ids.setdefault(library_stem(path.name), set()).add(found)

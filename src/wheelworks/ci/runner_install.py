@@ -9,9 +9,7 @@ name a pinned release (``wheelworks==X --hash=sha256:…``) or a commit of a git
 
 from __future__ import annotations
 
-import base64
 import email.parser
-import hashlib
 import importlib.metadata
 import re
 import shutil
@@ -27,7 +25,7 @@ from wheelworks.config.model import Config
 from wheelworks.config.pins import install_kind
 from wheelworks.shared import atomic
 from wheelworks.shared.errors import ToolError
-from wheelworks.shared.hashes import file_sha256
+from wheelworks.shared.hashes import file_sha256, record_hash
 from wheelworks.shared.run import run
 
 DIST = Path(".wheelworks") / "dist"  # in the wheels repository
@@ -147,13 +145,10 @@ def _repack(dest: Path) -> Path:
         if posix.startswith(info) and posix.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json"):
             continue
         entries.append((posix, Path(str(file.locate())).read_bytes()))
-    record = [f"{path},sha256={_b64(data)},{len(data)}" for path, data in entries] + [f"{info}RECORD,,"]
+    record = [f"{path},{record_hash(data)},{len(data)}" for path, data in entries] + [f"{info}RECORD,,"]
     entries.append((info + "RECORD", ("\n".join(record) + "\n").encode()))
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
         for path, data in sorted(entries):
             zf.writestr(zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0)), data)
     return wheel
 
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()

@@ -24,7 +24,7 @@ from wheelworks.config.names import (
     secret_problem,
 )
 from wheelworks.config.pins import INSTALL_HINT, install_kind, pin_problem
-from wheelworks.config.policy import image_family
+from wheelworks.config.policy import Policy, image_family
 from wheelworks.config.policy import parse as parse_policy
 from wheelworks.config.policy import problem as policy_problem
 from wheelworks.config.pythons import ENABLE
@@ -67,6 +67,10 @@ class BuildConfig:
     requires_max_age: int  # hours before build-system.requires are resolved again (build.Frontend.requires)
     manylinux: str | None = None  # the policy every Linux wheel meets (manylinux_2_17); None: the lowest it can
     toolchain: str = "native"  # native | zig (C and C++ for the policy's glibc, on any Linux machine)
+
+    @property
+    def policy(self) -> Policy | None:
+        return parse_policy(self.manylinux) if self.manylinux else None
 
 
 @dataclass(frozen=True, kw_only=True)

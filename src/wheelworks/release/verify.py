@@ -9,7 +9,6 @@ by member.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -23,9 +22,10 @@ from wheelworks.config.model import Config, with_build_commit
 from wheelworks.config.settings import Settings
 from wheelworks.containers import FILES, SIMPLE
 from wheelworks.containers.client import Index, PageIndex
+from wheelworks.shared import atomic
 from wheelworks.shared.downloads import url_chunks
 from wheelworks.shared.errors import VerifyError
-from wheelworks.shared.hashes import file_sha256
+from wheelworks.shared.hashes import file_sha256, stream_sha256
 from wheelworks.shared.paths import is_url
 
 
@@ -81,9 +81,7 @@ def fetch(location: str, folder: Path) -> tuple[Path, Index | None]:
     name = unquote(urlparse(location).path.rsplit("/", 1)[-1])
     path = folder / name
     try:
-        with path.open("wb") as out:
-            for chunk in url_chunks(location):
-                out.write(chunk)
+        atomic.write_bytes(path, url_chunks(location))
     except OSError as exc:
         raise VerifyError(f"{location}: cannot download: {exc}") from None
     root = location.split(f"/{FILES}", 1)[0] + "/" if f"/{FILES}" in location else location.rsplit("/", 1)[0] + "/"
@@ -102,11 +100,8 @@ def _digests(zf: zipfile.ZipFile) -> dict[str, str]:
     for info in zf.infolist():
         if info.is_dir():
             continue
-        digest = hashlib.sha256()
         with zf.open(info) as data:
-            for chunk in iter(lambda: data.read(1 << 20), b""):
-                digest.update(chunk)
-        found[info.filename] = digest.hexdigest()
+            found[info.filename] = stream_sha256(data)
     return found
 
 

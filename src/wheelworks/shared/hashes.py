@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
+from typing import IO
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            h.update(chunk)
+        return stream_sha256(stream)
+
+
+def stream_sha256(stream: IO[bytes]) -> str:
+    """sha256 of what ``stream`` reads, a megabyte at a time (a file, a zip member)."""
+    h = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        h.update(chunk)
     return h.hexdigest()
+
+
+def record_hash(data: bytes) -> str:
+    """A wheel's RECORD form of ``data``'s hash: sha256=<urlsafe base64, unpadded>."""
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def digest(value: object) -> str:
