@@ -34,7 +34,7 @@ class Carried:
     test: dict[str, Any] = field(default_factory=dict)  # [test] keys
     ci: dict[str, Any] = field(default_factory=dict)  # [ci] keys
     libraries: list[dict[str, Any]] = field(default_factory=list)  # [[library]] tables
-    notes: list[str] = field(default_factory=list)  # one line per setting that was not carried
+    notes: list[str] = field(default_factory=list)  # one line per setting that was not carried (init says so)
 
 
 def selectors(value: Any) -> list[str]:
@@ -84,11 +84,11 @@ def carry(table: Mapping[str, Any], versions: Sequence[str], platforms: Mapping[
         if isinstance(section, Mapping):
             for key in section:
                 if key != "archs":
-                    out.notes.append(f"[tool.cibuildwheel.{os_name}] {key}: not carried (wheelworks has one setting "
+                    out.notes.append(f"[tool.cibuildwheel.{os_name}] {key} (wheelworks has one setting "
                                      "for every platform); set it in wheelworks.toml if it applies everywhere")
     for index, override in enumerate(table.get("overrides", []) or []):
         select = override.get("select", "?") if isinstance(override, Mapping) else "?"
-        out.notes.append(f"[[tool.cibuildwheel.overrides]] {index} (select = {select!r}): not carried; "
+        out.notes.append(f"[[tool.cibuildwheel.overrides]] {index} (select = {select!r}): "
                          "wheelworks has no per-target settings")
     return out
 
@@ -113,7 +113,7 @@ def _general(table: Mapping[str, Any], out: Carried, subdir: str) -> None:
         if group in ENABLE:
             out.build.setdefault("enable", []).append(ENABLE[group])
         else:
-            out.notes.append(f"enable = {group!r}: not carried (wheelworks builds CPython only)")
+            out.notes.append(f"enable = {group!r} (wheelworks builds CPython only)")
     environment = table.get("environment", {})
     if isinstance(environment, str):  # cibuildwheel's string form: A=1 B="two words"
         environment = dict(item.split("=", 1) for item in shlex.split(environment) if "=" in item)
@@ -134,7 +134,7 @@ def _general(table: Mapping[str, Any], out: Carried, subdir: str) -> None:
             if name == "pip":
                 out.notes.append("build-frontend = 'pip': wheelworks uses pypa/build (\"build\"), which runs pip")
         else:
-            out.notes.append(f"build-frontend = {frontend!r}: not carried; wheelworks knows build, build[uv] and uv")
+            out.notes.append(f"build-frontend = {frontend!r}: wheelworks knows build, build[uv] and uv")
     if table.get("before-all"):
         out.libraries.append({"name": "before-all", "version": "0", "system": "script", "path": ".",
                               "script": _placeholders(table["before-all"], "", here=".")})
@@ -146,7 +146,7 @@ def _general(table: Mapping[str, Any], out: Carried, subdir: str) -> None:
         if policy and "manylinux" not in out.build:
             out.build["manylinux"] = policy.name  # the image's family is the policy its wheels meet
         elif image and not policy:
-            out.notes.append(f"{key} = {image!r}: not carried (an image, not a policy); set [build] manylinux")
+            out.notes.append(f"{key} = {image!r} is an image, not a policy; set [build] manylinux")
     requires = table.get("test-requires")
     if requires:
         out.test["requires"] = requires.split() if isinstance(requires, str) else list(requires)
@@ -159,13 +159,13 @@ def _general(table: Mapping[str, Any], out: Carried, subdir: str) -> None:
             command = f"cp -r {copies} . && {command}"
         out.test["command"] = _placeholders(command, subdir, here="{project}")
     if table.get("test-extras"):
-        out.notes.append(f"test-extras = {table['test-extras']!r}: not carried; list them in [test] requires")
+        out.notes.append(f"test-extras = {table['test-extras']!r}: list them in [test] requires")
     for key, value in table.items():
         if key in _CARRIED or key in ("linux", "macos", "windows", "overrides"):
             continue
         if SAME_AS_DEFAULT.get(key) == value:
             continue
-        out.notes.append(f"{key} = {value!r}: not carried (no wheelworks equivalent)")
+        out.notes.append(f"{key} = {value!r} (no wheelworks equivalent)")
 
 
 _CARRIED = {"build", "skip", "archs", "enable", "environment", "before-build", "config-settings", "build-frontend",
