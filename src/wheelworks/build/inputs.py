@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
+from typing import Protocol
 
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.records import BuildRecord, TargetRecord
@@ -59,13 +61,31 @@ def target_key(config: Config, identifier: str, source: str, library_keys: Seque
     })
 
 
+def candidates(key: str, records: Sequence[BuildRecord]) -> Iterator[tuple[BuildRecord, TargetRecord]]:
+    """Passing targets with this key and a recorded wheel, newest first."""
+    for record in reversed(records):
+        for target in record.targets:
+            if target.key == key and target.status == "ok" and target.wheel and target.sha256:
+                yield record, target
+
+
 def reusable(key: str, records: Sequence[BuildRecord],
              wheel_sha256: Callable[[str], str | None]) -> tuple[BuildRecord, TargetRecord] | None:
     """The newest earlier passing target with this key whose wheel is still there with its
     recorded sha256 (``wheel_sha256``: a wheelhouse file's hash, None if it is gone)."""
-    for record in reversed(records):
-        for target in record.targets:
-            if target.key == key and target.status == "ok" and target.wheel and target.sha256 \
-                    and wheel_sha256(target.wheel) == target.sha256:
-                return record, target
-    return None
+    return next(((r, t) for r, t in candidates(key, records) if wheel_sha256(str(t.wheel)) == t.sha256), None)
+
+
+class Published(Protocol):
+    """Wheels published elsewhere with the records of the builds that tested them
+    (containers.reuse reads a container), for a build that may take them instead of
+    building: it checks every byte against the record."""
+
+    where: str  # for messages and records
+
+    def records(self) -> Sequence[BuildRecord]:
+        """The passing build records it holds, oldest first."""
+
+    def save(self, wheel: str, sha256: str, dest: Path) -> None:
+        """The wheel's bytes to ``dest``, kept only if their sha256 is ``sha256``
+        (HashMismatch otherwise); WheelworksError if they cannot be read."""

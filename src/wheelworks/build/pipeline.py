@@ -22,7 +22,7 @@ from packaging.utils import parse_wheel_filename
 
 from wheelworks.build import abi, interpreters, libraries, sbom, steps, toolchain, tools, vendoring
 from wheelworks.build.frontend import Frontend, frontend
-from wheelworks.build.inputs import reusable, target_key, tool_versions
+from wheelworks.build.inputs import Published, candidates, reusable, target_key, tool_versions
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
 from wheelworks.build.reproducible import commit_epoch
@@ -64,6 +64,7 @@ class BuildOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     rebuild: bool = False  # build every target even if an earlier build had the same inputs
     commit: str | None = None  # the commit to build, when the caller resolved the ref already (watch)
+    published: Published | None = None  # a container whose tested wheels may be taken instead of building
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -132,36 +133,18 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
         # From here on, everything runs the project's code or the recipes' (backends, hooks,
         # configure scripts, tests): none of it sees a credential the config did not pass on.
-        environment = {k: reveal(v, f"build.environment.{k}", options.settings.private_key) for k, v in config.build.environment.items()}
         base = without_credentials(options.env, config.build.pass_environment)
         if config.build.toolchain == "zig":  # libraries and wheels alike: CC, CXX and kin name zig's wrappers
             base = {**base, **_zig(config, cache, platform, store, record, reporter, base)}
         options = replace(options, settings=replace(options.settings, env=base))
-        prefix = _libraries(config, options, cache, platform, store, record, reporter)
+        how = libraries.LibraryBuild(cache=cache, platform=platform, logs=store.folder(record.id) / "logs" / "libraries",
+                                     jobs=options.jobs, env=options.env)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
         requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
-        epoch = commit_epoch(tree.epoch, options.settings.source_date_epoch)
-        context = steps.TargetContext(
-            config=config, platform=platform, cache=cache, checkout=tree, prefix=prefix, frontend=chosen,
-            ccache=tools.find("ccache", options.env) if config.build.ccache else None,
-            epoch=epoch, env=options.env,
-            environment=environment, requires=requires,
-            recipe_stems=frozenset(vendoring.library_stems(lib.prefix for lib in prefix.libraries)),
-            recipe_sources=tuple(
-                sbom.RecipeSource(recipe.name, recipe.version, recipe.url, built.source, recipe.license,
-                                  frozenset(vendoring.library_stems([built.prefix])))
-                for recipe, built in zip(config.libraries, prefix.libraries, strict=True)),
-            provenance=sbom.Provenance(repo=config.project.repo, commit=tree.commit, epoch=epoch,
-                                       compilers=sbom.compilers_of(prefix.toolchain), repair_tool=None,
-                                       wheelworks=importlib.metadata.version("wheelworks")),
-        )
-        runner = _TargetRunner(
-            context=context, store=store, record=record, reporter=reporter, interrupted=interrupted,
-            earlier=[] if options.rebuild else store.recent(but=record.id),
-            wheelhouse=options.wheelhouse, work=work,
-        )
+        # Every key is known before anything is built: a target whose wheel is reused needs
+        # no library, so an unchanged build builds nothing at all.
+        library_keys = [planned.key for planned in libraries.plan(config.libraries, how)]
         versions_of_tools = tool_versions()
-        library_keys = [lib.key for lib in prefix.libraries]
         jobs = []
         for target, result in zip(targets, record.targets, strict=True):
             if target.python in found:
@@ -169,19 +152,12 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
                 result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
                                         chosen.name, requires[target.python], versions_of_tools)
                 jobs.append(_Job(target, result, found[target.python]))
-        pool = ThreadPoolExecutor(max_workers=options.jobs)
-        try:
-            lead = runner.lead(jobs)
-            if lead is not None:
-                pool.submit(runner.run, lead).result()
-            for future in [pool.submit(work) for work in runner.rest(lead, jobs)]:
-                future.result()
-        except BaseException:
-            interrupted.set()  # stop scheduling at once, end what runs
-            run_mod.stop_all()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        reuse = _Reuse(store=store, reporter=reporter, wheelhouse=options.wheelhouse,
+                       earlier=[] if options.rebuild else store.recent(but=record.id),
+                       published=None if options.rebuild else options.published)
+        jobs = [job for job in jobs if not reuse.take(job)]
+        if jobs:
+            _build_targets(config, options, how, tree, chosen, requires, jobs, record, store, reporter, work, interrupted)
         record.status = "ok" if all(t.status in ("ok", "missing") for t in record.targets) else "failed"
         if record.status == "failed":
             record.error = failure_summary(record, store.folder(record.id))
@@ -200,6 +176,45 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         store.save(record)
         shutil.rmtree(work, ignore_errors=True)
     return record
+
+
+def _build_targets(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout,
+                   chosen: Frontend, requires: Mapping[str, tuple[str, ...]], jobs: list[_Job], record: BuildRecord,
+                   store: Records, reporter: Reporter, work: Path, interrupted: threading.Event) -> None:
+    """The libraries, then each job's build, repair and test, several at once within ``-j``."""
+    prefix = _libraries(config, how, store, record, reporter)
+    epoch = commit_epoch(tree.epoch, options.settings.source_date_epoch)
+    context = steps.TargetContext(
+        config=config, platform=how.platform, cache=how.cache, checkout=tree, prefix=prefix, frontend=chosen,
+        ccache=tools.find("ccache", options.env) if config.build.ccache else None,
+        epoch=epoch, env=options.env,
+        environment={k: reveal(v, f"build.environment.{k}", options.settings.private_key)
+                     for k, v in config.build.environment.items()},
+        requires=requires,
+        recipe_stems=frozenset(vendoring.library_stems(lib.prefix for lib in prefix.libraries)),
+        recipe_sources=tuple(
+            sbom.RecipeSource(recipe.name, recipe.version, recipe.url, built.source, recipe.license,
+                              frozenset(vendoring.library_stems([built.prefix])))
+            for recipe, built in zip(config.libraries, prefix.libraries, strict=True)),
+        provenance=sbom.Provenance(repo=config.project.repo, commit=tree.commit, epoch=epoch,
+                                   compilers=sbom.compilers_of(prefix.toolchain), repair_tool=None,
+                                   wheelworks=importlib.metadata.version("wheelworks")),
+    )
+    runner = _TargetRunner(context=context, store=store, record=record, reporter=reporter, interrupted=interrupted,
+                           wheelhouse=options.wheelhouse, work=work)
+    pool = ThreadPoolExecutor(max_workers=options.jobs)
+    try:
+        lead = runner.lead(jobs)
+        if lead is not None:
+            pool.submit(runner.run, lead).result()
+        for future in [pool.submit(work) for work in runner.rest(lead, jobs)]:
+            future.result()
+    except BaseException:
+        interrupted.set()  # stop scheduling at once, end what runs
+        run_mod.stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
@@ -269,12 +284,8 @@ def _zig(config: Config, cache: Cache, platform: platforms.Platform, store: Reco
     return zig.env
 
 
-def _libraries(
-    config: Config, options: BuildOptions, cache: Cache, platform: platforms.Platform, store: Records,
-    record: BuildRecord, reporter: Reporter,
-) -> libraries.Prefix:
-    logs = store.folder(record.id) / "logs" / "libraries"
-    how = libraries.LibraryBuild(cache=cache, platform=platform, logs=logs, jobs=options.jobs, env=options.env)
+def _libraries(config: Config, how: libraries.LibraryBuild, store: Records, record: BuildRecord,
+               reporter: Reporter) -> libraries.Prefix:
     prefix = libraries.build_all(config.libraries, how)
     for recipe, built in zip(config.libraries, prefix.libraries, strict=True):
         record.libraries.append(
@@ -296,6 +307,63 @@ class _Job:
 
 
 @dataclass(frozen=True, kw_only=True)
+class _Reuse:
+    """Takes an earlier build's tested wheel for a job when nothing that makes it has
+    changed: first from this machine's builds, then from a container (``published``),
+    whose bytes must be the ones its record tested and whose record comes along."""
+
+    store: Records
+    reporter: Reporter
+    wheelhouse: Path
+    earlier: Sequence[BuildRecord]
+    published: Published | None
+
+    def take(self, job: _Job) -> bool:
+        key = job.result.key
+        if not key:
+            return False
+
+        def sha256(name: str) -> str | None:
+            path = self.wheelhouse / name
+            return file_sha256(path) if path.is_file() else None
+
+        found = reusable(key, self.earlier, sha256)
+        if found is not None:
+            self._taken(job, *found, where=None)
+            return True
+        return self.published is not None and self._from(self.published, job, key)
+
+    def _from(self, published: Published, job: _Job, key: str) -> bool:
+        try:
+            found = list(candidates(key, published.records()))
+        except WheelworksError as exc:  # an unreachable container costs a build, not the build
+            job.result.warnings.append(f"not reused from {published.where}: {exc}")
+            return False
+        for record, target in found:
+            wheel, sha256 = str(target.wheel), str(target.sha256)
+            try:
+                published.save(wheel, sha256, self.wheelhouse / wheel)
+            except WheelworksError as exc:
+                job.result.warnings.append(f"{published.where}: {wheel} not reused: {exc}; built again")
+                continue
+            if record.id not in self.store.ids():  # the evidence the publish and the release gate need
+                self.store.save(record)
+            self._taken(job, record, target, where=published.where)
+            return True
+        return False
+
+    def _taken(self, job: _Job, record: BuildRecord, target: TargetRecord, where: str | None) -> None:
+        result = job.result
+        result.interpreter = str(job.interpreter.path)
+        origin = f"build {record.id}" + (f" in {where}" if where else "")
+        result.steps.append(StepRecord("reused", "ok", 0.0, "", f"nothing changed since {origin}"))
+        result.reused_from = target.reused_from or record.id  # the build that tested it, not one that reused it
+        result.built_by = target.built_by
+        self.reporter.event(job.target.identifier, f"reused from {origin}", "ok", 0.0)
+        _delivered(result, self.wheelhouse / str(target.wheel))
+
+
+@dataclass(frozen=True, kw_only=True)
 class _TargetRunner:
     """Schedules each target's steps (several targets may run at once) and records them:
     the work itself is in ``steps``; what changes as it runs is in the record only."""
@@ -305,7 +373,6 @@ class _TargetRunner:
     record: BuildRecord
     reporter: Reporter
     interrupted: threading.Event
-    earlier: Sequence[BuildRecord]  # records whose passing targets may be reused
     wheelhouse: Path
     work: Path
 
@@ -381,33 +448,11 @@ class _TargetRunner:
             job.result.vendored, job.result.host_copies = list(found.vendored), list(found.system)
 
     def _starts(self, job: _Job) -> bool:
-        """Whether the job has work to do: not when the build was interrupted, nor when
-        an earlier build's wheel is reused."""
+        """Whether the job has work to do: not when the build was interrupted."""
         if self.interrupted.is_set():
             job.result.status = "interrupted"
             return False
-        if self._reused(job):
-            return False
         job.result.status, job.result.interpreter = "running", str(job.interpreter.path)
-        return True
-
-    def _reused(self, job: _Job) -> bool:
-        """Take an earlier build's wheel when nothing that makes it has changed."""
-        def sha256(name: str) -> str | None:
-            path = self.wheelhouse / name
-            return file_sha256(path) if path.is_file() else None
-
-        found = reusable(job.result.key, self.earlier, sha256) if job.result.key else None
-        if found is None:
-            return False
-        record, target = found
-        result = job.result
-        result.interpreter = str(job.interpreter.path)
-        result.steps.append(StepRecord("reused", "ok", 0.0, "", f"nothing changed since build {record.id}"))
-        result.reused_from = target.reused_from or record.id  # the build that tested it, not one that reused it
-        result.built_by = target.built_by
-        self.reporter.event(job.target.identifier, f"reused from {record.id}", "ok", 0.0)
-        _delivered(result, self.wheelhouse / str(target.wheel))
         return True
 
     def _failed(self) -> Literal["failed", "interrupted"]:

@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from wheelworks.build.pipeline import build_wheels, targets_here
@@ -19,6 +20,7 @@ from wheelworks.cli.options import add_building, build_options, config_path, loa
 from wheelworks.cli.progress import LiveReporter, PlainReporter, reporter_for, summary_table
 from wheelworks.config import model as config_mod
 from wheelworks.config.settings import Settings
+from wheelworks.containers import reuse
 from wheelworks.shared import masking
 from wheelworks.shared.run import tail
 
@@ -29,6 +31,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--only", metavar="SELECTOR", help="build only targets matching these globs, e.g. 'cp312-*'")
     p.add_argument("--build-commit", metavar="REF", help="branch, tag or hash to build (overrides the config and env)")
     p.add_argument("--rebuild", action="store_true", help="build every target, even those whose inputs did not change")
+    p.add_argument("--reuse-published", metavar="REF",
+                   help="also take tested wheels from the container builds of REF publish to, when nothing that "
+                        "makes them changed (read without secrets: its public-url, else its store)")
     p.add_argument("--list", action="store_true", help="print the selected targets and where each CPython is; build nothing")
     p.add_argument("--dry-run", "-n", action="store_true",
                    help="print what a build would do (the commit, each library and target: cached, reused or to "
@@ -49,6 +54,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     if args.build_commit:  # the flag outranks the config and the environment
         config = config_mod.with_build_commit(config, args.build_commit, "--build-commit")
     options = build_options(args, config, settings)
+    if args.reuse_published:
+        options = replace(options, published=reuse.published_wheels(config, args.reuse_published, settings))
     for hint in config.hints:
         print(f"hint: {hint}", file=sys.stderr)
     if args.list:

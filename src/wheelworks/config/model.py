@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from wheelworks.config.names import (
     cron_problem,
@@ -86,6 +87,10 @@ class ContainerConfig:
     branches: tuple[str, ...] = ()
     keep: int | None = None  # newest versions kept per project; None keeps all
     endpoint: str | None = None
+    # Where anyone reads the container (a CDN, a bucket's website): CI's build jobs look
+    # there, without secrets, for wheels they need not build again.
+    public_url: str | None = None
+    stale_after: int | None = None  # days without a new build before `wheelworks status` fails
     # S3 credentials, usually wwenc: tokens; without them boto3 finds its own.
     access_key_id: str | None = field(default=None, repr=False)
     secret_access_key: str | None = field(default=None, repr=False)
@@ -102,6 +107,7 @@ class CIConfig:
     release_upload: str  # trusted-publishing | token
     pypi_token_secret: str
     secrets: tuple[str, ...]  # repository secrets the publish job sees
+    test_on: tuple[str, ...] = ()  # runner labels or container images that test the wheels before publishing
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -322,11 +328,22 @@ def _containers(tables: Any, path: Path, where: str) -> tuple[ContainerConfig, .
                 branches=strs(table.get("branches")),
                 keep=table.get("keep"),
                 endpoint=table.get("endpoint"),
+                public_url=_public_url(table.get("public-url"), here),
+                stale_after=table.get("stale-after"),
                 access_key_id=table.get("access-key-id"),
                 secret_access_key=table.get("secret-access-key"),
             )
         )
     return tuple(containers)
+
+
+def _public_url(url: str | None, where: str) -> str | None:
+    if url is None:
+        return None
+    if urlparse(url).scheme not in ("http", "https", "file"):
+        raise ConfigError(f"{where}: public-url = {url!r} is not an http(s) or file URL",
+                          "give the address users install from, e.g. https://example.org/nightly/")
+    return url if url.endswith("/") else url + "/"
 
 
 def _ci(table: dict[str, Any], policy: str | None, where: str) -> CIConfig:
@@ -373,6 +390,7 @@ def _ci(table: dict[str, Any], policy: str | None, where: str) -> CIConfig:
         release_upload=table["release-upload"],
         pypi_token_secret=table["pypi-token-secret"],
         secrets=tuple(table["secrets"]),
+        test_on=tuple(table.get("test-on", ())),
     )
 
 

@@ -51,8 +51,9 @@ class Index(Protocol):
     def chunks(self, file: RemoteFile) -> Iterator[bytes]:
         """The file's bytes, streamed; ReleaseError if they cannot be read."""
 
-    def records(self) -> list[dict[str, Any]]:
-        """The build records stored beside the files (a container's), else none."""
+    def records(self, newest: int | None = None) -> list[dict[str, Any]]:
+        """The build records stored beside the files (a container's), else none; with
+        ``newest``, only that many, of the builds that started last."""
 
 
 class ContainerIndex:
@@ -77,10 +78,11 @@ class ContainerIndex:
     def chunks(self, file: RemoteFile) -> Iterator[bytes]:
         return self.store.stream(file.location)
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self, newest: int | None = None) -> list[dict[str, Any]]:
         out = []
-        for key in sorted(self.store.list(RECORDS)):
-            data = self.store.get(key) if key.endswith("/record.json") else None
+        keys = sorted(k for k in self.store.list(RECORDS) if k.endswith("/record.json"))
+        for key in keys[-newest:] if newest else keys:  # ids begin with the start time
+            data = self.store.get(key)
             if data:
                 out.append(json.loads(data))
         return out
@@ -138,14 +140,15 @@ class PageIndex:
         except OSError as exc:
             raise ReleaseError(str(exc)) from None
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self, newest: int | None = None) -> list[dict[str, Any]]:
         """The build records a served container lists in builds/index.json."""
         root = container_root(self.where)
         listing = _read(urljoin(root, f"{RECORDS}index.json"))
         if listing is None:
             return []
         try:
-            keys = json.loads(listing[0])["records"]
+            keys = sorted(json.loads(listing[0])["records"])
+            keys = keys[-newest:] if newest else keys
             return [json.loads(body[0]) for key in keys if (body := _read(inside(root, key, root)))]
         except (ValueError, KeyError, TypeError) as exc:
             raise ReleaseError(f"{root}{RECORDS}: unreadable build records ({exc})") from None
