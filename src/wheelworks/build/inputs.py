@@ -4,8 +4,8 @@ A target whose key matches an earlier passing target, whose wheel is still there
 recorded sha256, is reused: no build, repair or test. The key covers the source tree at
 the build commit (a git tree hash, or a digest of a folder or sdist), every config value
 that reaches the target (build environment values hashed, never kept in clear), the
-libraries' recipe keys, the interpreter (path, version, ABI and build), and the versions of
-wheelworks and of the repair tool.
+libraries' recipe keys, the interpreter (path, version, ABI and build), the image a CI job
+builds in (by digest), and the versions of wheelworks and of the repair tool.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def tool_versions() -> dict[str, str]:
 
 
 def target_key(config: Config, identifier: str, source: str, library_keys: Sequence[str],
-               interpreter: Interpreter, frontend: str, build_requires: Sequence[str], tools: Mapping[str, str]) -> str:
+               interpreter: Interpreter, frontend: str, build_requires: Sequence[str], tools: Mapping[str, str],
+               image: str | None) -> str:
     """The input key of one target."""
     build = config.build
     return digest({
@@ -58,6 +59,7 @@ def target_key(config: Config, identifier: str, source: str, library_keys: Seque
         "interpreter": {"path": str(interpreter.path), "version": interpreter.version,
                         "free-threaded": interpreter.free_threaded, "build": interpreter.build},
         "tools": dict(tools),
+        **({"image": image} if image else {}),  # a key made without an image stays as it was
     })
 
 

@@ -18,7 +18,7 @@ from wheelworks.shared.run import run
 _PROBE = (
     "import json, sys, sysconfig; print(json.dumps({'impl': sys.implementation.name, "
     "'version': '%d.%d' % sys.version_info[:2], "
-    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
+    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), 'venv': sys.prefix != sys.base_prefix, "
     "'build': sys.version + ' ' + str(sysconfig.get_config_var('SOABI'))}))"
 )
 
@@ -68,12 +68,14 @@ def tool_cache(root: Path, os_name: str) -> list[str]:
 
 
 def probe(path: Path) -> Interpreter | None:
-    """The CPython at ``path``, asked itself whether it is free-threaded; None if it does not run."""
+    """The CPython at ``path``, asked itself whether it is free-threaded; None if it does
+    not run, or is a venv's: its packages (wheelworks' own, on CI) are not a build's, and
+    its path changes with the venv's, so the one it was made from is used instead."""
     try:
         info = json.loads(run([path, "-c", _PROBE], log=None, timeout=30))
     except (CommandError, ValueError):
         return None
-    if info["impl"] != "cpython":
+    if info["impl"] != "cpython" or info.get("venv"):
         return None
     return Interpreter(path, info["version"], bool(info["free_threaded"]), info.get("build", ""))
 
@@ -85,7 +87,8 @@ def discover(versions: Iterable[str], listed: Iterable[str], settings: Settings,
     wanted = set(versions)
     unique: dict[Path, Path] = {}
     for path in candidates(listed, settings, os_name):
-        unique.setdefault(path.resolve(), path)
+        if not (path.parent.parent / "pyvenv.cfg").is_file():  # a venv's python resolves to its base's binary
+            unique.setdefault(path.resolve(), path)
     with ThreadPoolExecutor(max_workers=8) as pool:
         probed = list(pool.map(probe, unique.values()))
     found: dict[str, Interpreter] = {}

@@ -150,7 +150,8 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
             if target.python in found:
                 result.build_requires = list(requires[target.python])
                 result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
-                                        chosen.name, requires[target.python], versions_of_tools)
+                                        chosen.name, requires[target.python], versions_of_tools,
+                                        options.settings.image)
                 jobs.append(_Job(target, result, found[target.python]))
         reuse = _Reuse(store=store, reporter=reporter, wheelhouse=options.wheelhouse,
                        earlier=[] if options.rebuild else store.recent(but=record.id),
@@ -410,7 +411,7 @@ class _TargetRunner:
             repaired = self._step(job, "repair", lambda log: steps.repair_wheel(context, built.wheel, folder, log))
             result.host_libraries = [entry.describe() for entry in repaired.host_libraries]
             result.components = list(repaired.components)
-            result.warnings = [repaired.warning] if repaired.warning else []
+            result.warnings += [repaired.warning] if repaired.warning else []
         except (WheelworksError, OSError):
             result.status = self._failed()
             return

@@ -78,7 +78,7 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
                 requires = chosen.requires(interpreter, tree.tree, cache, env, log, time.time(),
                                            config.build.requires_max_age * 3600.0)
                 key = target_key(config, target.identifier, tree.source, [lib.key for lib in planned], interpreter,
-                                 chosen.name, requires, tools)
+                                 chosen.name, requires, tools, options.settings.image)
                 hit = reusable(key, earlier, sha256)
                 reused = (hit[1].reused_from or hit[0].id) if hit else None
             result.append(PlannedTarget(target.identifier, interpreter.path if interpreter else None, reused))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from wheelworks.build import venvs
 from wheelworks.config.model import TestConfig
+from wheelworks.shared.errors import CommandError, StepError
 from wheelworks.shared.run import run
 
 # Variables through which a process could still find the build's libraries or sources.
@@ -57,6 +58,22 @@ def run_tests(
         command = test.command.replace("{project}", str(project))
         run(command, log=log, cwd=empty, env=venvs.activated(venv, env, os_name))
     return venvs.python(venv, os_name)
+
+
+def fitting_wheel(interpreter: Path, wheelhouse: Path, project: str, workdir: Path, base_env: Mapping[str, str],
+                  log: Path, os_name: str) -> Path:
+    """The wheel of ``project`` in ``wheelhouse`` that pip picks for ``interpreter``: the one
+    a user of that machine would get (tags, glibc, macOS version all weighed by pip)."""
+    picker = venvs.create(interpreter, workdir / "pick", [], log, os_name, base_env)
+    chosen = workdir / "chosen"
+    try:
+        run([picker, "-m", "pip", "download", "--quiet", "--no-deps", "--no-index", "--only-binary", ":all:",
+             "--find-links", wheelhouse, "--dest", chosen, project], log=log, env=base_env)
+    except CommandError:  # pip says why in the log; the line says where
+        raise StepError(f"no wheel of {project} in {wheelhouse} installs on {interpreter}",
+                        f"see {log}; `pip debug --verbose` lists the tags that interpreter accepts") from None
+    (wheel,) = chosen.glob("*.whl")
+    return wheel
 
 
 def _is_under(path: Path, root: Path) -> bool:

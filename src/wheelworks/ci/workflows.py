@@ -20,8 +20,12 @@ from wheelworks.ci.runner_install import REQUIREMENTS, TOOL_PYTHON
 from wheelworks.config.model import Config, ci_resources
 from wheelworks.config.pins import install_kind
 from wheelworks.config.pythons import order
+from wheelworks.shared.errors import ConfigError
+from wheelworks.shared.paths import is_url
 
 ARTIFACT = "wheels-"
+CACHE_DIR = ".wheelworks-cache"
+_REF = "${{ inputs.build-commit || github.ref_name }}"  # what picks the container, as publish does
 _TWINE_UPLOAD = "python -m twine upload --skip-existing dist/*.whl\n"
 
 
@@ -102,7 +106,9 @@ def _build_job(config: Config, versions: Matrix, root: Path, os_name: str, entri
     builds = _relative(config.root / "builds", root)
     steps += [
         _install(config, "python"),
-        {"name": "Build, repair and test", "run": _command(config, root, "build", '--only "$WHEELWORKS_ONLY"') + "\n"},
+        *_cache_steps(config, root),
+        {"name": "Build, repair and test (or take the container's wheels, if nothing changed)",
+         "run": _command(config, root, "build", '--only "$WHEELWORKS_ONLY"', '--reuse-published "$REF"') + "\n"},
         {"name": "Keep the wheels and the build record", "if": "${{ !cancelled() }}",
          "uses": _uses(config, "actions/upload-artifact"),
          "with": {"name": ARTIFACT + "${{ matrix.platform }}", "path": f"{wheelhouse}/\n{builds}/\n",
@@ -116,14 +122,37 @@ def _build_job(config: Config, versions: Matrix, root: Path, os_name: str, entri
         "env": {
             "WHEELWORKS_BUILD_COMMIT": "${{ inputs.build-commit }}",
             "WHEELWORKS_ONLY": "${{ matrix.selector }}",
+            "WHEELWORKS_CACHE_DIR": CACHE_DIR,  # in the workspace, where actions/cache finds it in a container too
+            "REF": _REF,
         },
     }
     if os_name == "linux":
         job["container"] = "${{ matrix.image }}"
+        job["env"]["WHEELWORKS_IMAGE"] = "${{ matrix.image }}"  # by digest: part of every target's key
     if os_name == "windows":
         job["defaults"] = {"run": {"shell": "bash"}}
     job["steps"] = steps
     return job
+
+
+def _cache_steps(config: Config, root: Path) -> list[dict[str, Any]]:
+    """actions/cache for the wheelworks cache. Its entries are keyed by their inputs inside
+    (recipe keys, interpreters), so restoring an older one is safe: the key only says when
+    to save a new one, on a change of the config or of the pinned wheelworks. The compiler
+    cache changes every run: it is saved every run and the newest restored."""
+    files = ", ".join(f"'{f}'" for f in (_relative(config.path, root), REQUIREMENTS.as_posix()))
+    prefix = "wheelworks-${{ matrix.platform }}-"
+    steps: list[dict[str, Any]] = [{
+        "name": "Restore the wheelworks cache", "uses": _uses(config, "actions/cache"),
+        "with": {"path": f"{CACHE_DIR}\n!{CACHE_DIR}/ccache\n!{CACHE_DIR}/tmp\n",
+                 "key": prefix + "${{ hashFiles(" + files + ") }}", "restore-keys": prefix + "\n"},
+    }]
+    if config.build.ccache:
+        prefix = "ccache-${{ matrix.platform }}-"
+        steps.append({"name": "Restore the newest compiler cache", "uses": _uses(config, "actions/cache"),
+                      "with": {"path": f"{CACHE_DIR}/ccache\n", "key": prefix + "${{ github.run_id }}",
+                               "restore-keys": prefix + "\n"}})
+    return steps
 
 
 def _python_steps(config: Config) -> list[dict[str, Any]]:
@@ -134,7 +163,7 @@ def _python_steps(config: Config) -> list[dict[str, Any]]:
 
 
 def _publish_job(config: Config, root: Path, needs: list[str]) -> dict[str, Any]:
-    env = {"REF": "${{ inputs.build-commit || github.ref_name }}"}
+    env = {"REF": _REF}
     env.update({name: f"${{{{ secrets.{name} }}}}" for name in config.ci.secrets})
     return {
         "name": "publish",
@@ -153,6 +182,90 @@ def _publish_job(config: Config, root: Path, needs: list[str]) -> dict[str, Any]
     }
 
 
+def _test_on_jobs(config: Config, root: Path, built: list[str]) -> dict[str, dict[str, Any]]:
+    """Jobs that install the built wheels where they were not built, before any is
+    published: runner labels with the runner's own python3, container images with theirs."""
+    runners = [{"where": label, "runner": label, "platform": tested_platform(label, built)}
+               for label in config.ci.test_on if not _is_image(label)]
+    images = [{"where": image, "image": image, "platform": tested_platform(image, built)}
+              for image in config.ci.test_on if _is_image(image)]
+    download = {"uses": _uses(config, "actions/download-artifact"),
+                "with": {"name": ARTIFACT + "${{ matrix.platform }}", "path": "artifacts"}}
+    test = {"name": "Install the wheel pip picks here and run the tests",
+            "run": _command(config, root, "test", '--python "$TEST_PYTHON"',
+                            "artifacts/" + _relative(config.root / "wheelhouse", root)) + "\n"}
+    jobs: dict[str, dict[str, Any]] = {}
+    base = {"runs-on": "${{ matrix.runner }}", "permissions": {"contents": "read"}}
+    if runners:
+        jobs["test-runners"] = {
+            "name": "test on ${{ matrix.where }}", "needs": built, **base,
+            "strategy": {"fail-fast": False, "matrix": {"include": runners}},
+            "steps": [_checkout(config),
+                      {"name": "Note the runner's own Python", "run": 'echo "TEST_PYTHON=$(command -v python3)" >> "$GITHUB_ENV"\n'},
+                      *_python_steps(config), download, test]}
+    if images:
+        jobs["test-images"] = {
+            "name": "test in ${{ matrix.where }}", "needs": built, **base, "runs-on": "ubuntu-24.04",
+            "container": "${{ matrix.image }}",
+            "strategy": {"fail-fast": False, "matrix": {"include": images}},
+            "steps": [_checkout(config),
+                      {"name": "Make a venv for wheelworks with the image's Python",
+                       "run": 'python3 -m venv "$RUNNER_TEMP/wheelworks"\n'
+                              'echo "$RUNNER_TEMP/wheelworks/bin" >> "$GITHUB_PATH"\n'
+                              'echo "TEST_PYTHON=$(command -v python3)" >> "$GITHUB_ENV"\n'},
+                      _install(config, "python"), download, test]}
+    return jobs
+
+
+def _is_image(entry: str) -> bool:
+    return ":" in entry or "/" in entry
+
+
+def tested_platform(entry: str, built: list[str]) -> str:
+    """The platform whose wheels ``entry`` (a runner label or an image) installs."""
+    if _is_image(entry) or entry.startswith("ubuntu-"):
+        platform = "linux-aarch64" if entry.endswith("-arm") else "linux-x86_64"
+    elif entry.startswith("macos-"):
+        platform = "macos-x86_64" if entry.endswith("-intel") or entry == "macos-13" else "macos-arm64"
+    else:
+        raise ConfigError(f"[ci] test-on: {entry!r} is neither an Ubuntu or macOS runner label nor an image",
+                          "e.g. \"ubuntu-22.04\" or \"python:3.12-slim\" (Windows runners have no system Python)")
+    if platform.split("-")[0] not in built:
+        raise ConfigError(f"[ci] test-on: {entry!r} installs {platform} wheels, which no job builds",
+                          f"add {platform} to [ci] platforms")
+    return platform
+
+
+def _alert_job(config: Config, root: Path, needs: list[str]) -> dict[str, Any]:
+    """After a scheduled run, whatever its result: the failure issue opened, updated or
+    closed. The only job that may write issues."""
+    return {
+        "name": "tell about scheduled failures",
+        "needs": needs,
+        "if": "${{ always() && github.event_name == 'schedule' }}",
+        "runs-on": "ubuntu-24.04",
+        "permissions": {"issues": "write", "actions": "read"},  # actions: read, for the jobs' log links
+        "env": {"WHEELWORKS_NEEDS": "${{ toJSON(needs) }}", "GITHUB_TOKEN": "${{ github.token }}"},
+        "steps": [
+            _checkout(config),
+            *_python_steps(config),
+            {"uses": _uses(config, "actions/download-artifact"),
+             "with": {"pattern": ARTIFACT + "*", "merge-multiple": True, "path": "artifacts"}},
+            {"name": "Open, update or close the failure issue",
+             "run": _command(config, root, "alert", "--builds", "artifacts/" + _relative(config.root / "builds", root)) + "\n"},
+        ],
+    }
+
+
+def thrown_away(config: Config, root: Path) -> list[str]:
+    """One line per container the workflow publishes to that is a folder inside the
+    repository: on a hosted runner its disk, and the wheels, are thrown away."""
+    return [f"container {c.name} is the folder {_relative(Path(c.url), root)} in the repository: the publish job's "
+            "wheels vanish with its runner; set [containers." + c.name + "] url to s3://… (and public-url), or a "
+            "self-hosted runner's absolute folder"
+            for c in config.containers if not is_url(c.url) and Path(c.url).is_relative_to(root.resolve())]
+
+
 def wheels_workflow(config: Config, root: Path, versions: Matrix) -> str:
     """The workflow that builds on every selected platform and publishes; ``root`` is the
     wheels repository's root, which paths in the workflow are relative to."""
@@ -168,7 +281,11 @@ def wheels_workflow(config: Config, root: Path, versions: Matrix) -> str:
         "description": "branch, tag or hash of the project to build (default: the config's)",
         "required": False, "type": "string", "default": ""}}}
     jobs = {os_name: _build_job(config, versions, root, os_name, entries) for os_name, entries in jobs_matrix.items()}
+    built = list(jobs)
+    jobs.update(_test_on_jobs(config, root, built))
     jobs["publish"] = _publish_job(config, root, list(jobs))
+    if "schedule" in on:
+        jobs["alert"] = _alert_job(config, root, list(jobs))
     workflow = {
         "name": f"wheels of {config.project.name}",
         "on": on,
@@ -239,7 +356,11 @@ def _relative(path: Path, root: Path) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (scripts, path lists) as literal blocks, as people write them."""
+    """Multi-line strings (scripts, path lists) as literal blocks, as people write them;
+    a step two jobs share written out in each, never as a YAML alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:

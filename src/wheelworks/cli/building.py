@@ -11,16 +11,25 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from wheelworks.build import elsewhere
 from wheelworks.build.pipeline import build_wheels, targets_here
 from wheelworks.build.plan import BuildPlan, plan_build
 from wheelworks.build.records import BuildRecord, Records
 from wheelworks.build.source import uncommitted
 from wheelworks.ci import watch
-from wheelworks.cli.options import add_building, build_options, config_path, load_config, seconds
+from wheelworks.cli.options import (
+    add_building,
+    add_cache_dir,
+    add_config,
+    build_options,
+    config_path,
+    load_config,
+    seconds,
+)
 from wheelworks.cli.progress import LiveReporter, PlainReporter, reporter_for, summary_table
 from wheelworks.config import model as config_mod
 from wheelworks.config.settings import Settings
-from wheelworks.containers import reuse
+from wheelworks.containers import published
 from wheelworks.shared import masking
 from wheelworks.shared.run import tail
 
@@ -40,6 +49,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                         "build); build nothing")
     p.set_defaults(func=_build)
 
+    p = commands.add_parser("test", help="test built wheels on another Python: the wheel pip picks for it, in a "
+                                         "fresh venv, with the config's [test]")
+    add_config(p)
+    add_cache_dir(p)
+    p.add_argument("wheelhouse", type=Path, metavar="WHEELHOUSE", help="a folder of wheels (a build job's artifact)")
+    p.add_argument("--python", type=Path, required=True, help="the interpreter to test on, e.g. /usr/bin/python3")
+    p.add_argument("--log", type=Path, default=Path("wheelworks-test.log"), help="default: ./wheelworks-test.log")
+    p.set_defaults(func=_test)
+
     p = commands.add_parser("watch", help="build and publish on a schedule and on new commits, on this machine")
     add_building(p)
     p.add_argument("--schedule", metavar="CRON", help="cron expression, UTC (default: [ci] schedule of the config)")
@@ -55,7 +73,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
         config = config_mod.with_build_commit(config, args.build_commit, "--build-commit")
     options = build_options(args, config, settings)
     if args.reuse_published:
-        options = replace(options, published=reuse.published_wheels(config, args.reuse_published, settings))
+        options = replace(options, published=published.published_wheels(config, args.reuse_published, settings))
     for hint in config.hints:
         print(f"hint: {hint}", file=sys.stderr)
     if args.list:
@@ -76,6 +94,13 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
         reporter.console.print(summary_table(record))
     _summary(record, Records(options.builds_dir), listed=not isinstance(reporter, LiveReporter))
     return 0 if record.status == "ok" else 1
+
+
+def _test(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(args, settings)
+    wheel = elsewhere.test_elsewhere(config, args.wheelhouse.resolve(), args.python, settings, args.log.resolve())
+    print(f"tested {wheel} on {args.python}: passed")
+    return 0
 
 
 def _print_plan(plan: BuildPlan) -> None:

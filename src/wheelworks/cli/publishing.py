@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
 from wheelworks.cli.options import add_cache_dir, add_config, builds_dir, load_config
 from wheelworks.config import model as config_mod
 from wheelworks.config.settings import Settings
-from wheelworks.containers import open_container, open_store
+from wheelworks.containers import open_container, open_store, published
 from wheelworks.containers.client import ContainerIndex, open_index
 from wheelworks.containers.publish import Published, delivery_from, publish_build
 from wheelworks.containers.serve import check_root, make_server
@@ -28,6 +29,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--overwrite", action="store_true", help="replace files of the same name with different bytes")
     p.add_argument("-n", "--dry-run", action="store_true", help="print the plan (uploads, prunes) and write nothing")
     p.set_defaults(func=_publish)
+
+    p = commands.add_parser("status", help="how long ago each container's newest build finished; exits 1 when one "
+                                           "is older than its stale-after (for cron or monitoring)")
+    add_config(p)
+    p.add_argument("--container", metavar="NAME", action="append",
+                   help="a container of the config (may repeat; default: every one)")
+    p.set_defaults(func=_status)
 
     p = commands.add_parser("serve", help="serve a container over HTTP on 127.0.0.1")
     add_config(p)
@@ -55,6 +63,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("name", help="the project, as its wheels name it (e.g. pytally)")
     p.add_argument("version", help="the version to release; its tag vVERSION or VERSION is checked when the repository has one")
     p.set_defaults(func=_release)
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    config = load_config(args, settings)
+    chosen = [config_mod.named_container(config, n) for n in args.container] if args.container else config.containers
+    found = [published.freshness(config, c, settings, time.time()) for c in chosen]
+    for state in found:
+        print(state.describe())
+    return 1 if any(state.stale for state in found) else 0
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> None:

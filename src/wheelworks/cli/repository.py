@@ -8,11 +8,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from wheelworks.build.records import Records
 from wheelworks.build.targets import build_matrix
-from wheelworks.ci import runner_install
+from wheelworks.ci import alerts, runner_install
 from wheelworks.ci import workflows as ci
 from wheelworks.ci.init import init
-from wheelworks.cli.options import add_cache_dir, load_config, load_config_at
+from wheelworks.cli.options import add_cache_dir, add_config, load_config, load_config_at
 from wheelworks.config import secrets
 from wheelworks.config.model import Config
 from wheelworks.config.settings import Settings
@@ -40,6 +41,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--release", action="store_true", help="the manual workflow that uploads a release to PyPI")
     add_cache_dir(p)
     p.set_defaults(func=_ci)
+
+    p = commands.add_parser("alert", help="on CI, after a scheduled run: open or update the issue about its failures, "
+                                          "or close it when the run passed")
+    add_config(p)
+    p.add_argument("--builds", type=Path, required=True, help="the run's build records (its build jobs' artifacts)")
+    p.set_defaults(func=_alert)
 
     p = commands.add_parser("secret", help="encrypted secrets for wheelworks.toml")
     secret = p.add_subparsers(dest="secret_command", required=True)
@@ -88,10 +95,18 @@ def _write_workflow(config: Config, root: Path, settings: Settings, release: boo
         else:
             versions = build_matrix(config, Cache(settings.cache_dir), Path(tmp) / "source.log", settings.env)
             text = ci.wheels_workflow(config, root, versions)
+            for line in ci.thrown_away(config, root):
+                print(f"warning: {line}", file=sys.stderr)
     output = output or root / ".github" / "workflows" / ("release.yml" if release else "wheels.yml")
     output.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(output, text)
     print(f"wrote {output}")
+
+
+def _alert(args: argparse.Namespace, settings: Settings) -> None:
+    config = load_config(args, settings)
+    store = Records(args.builds)
+    print(alerts.alert(settings.github, config.project.name, [store.load(i) for i in store.ids()]))
 
 
 def _secret_keygen(args: argparse.Namespace, settings: Settings) -> None:

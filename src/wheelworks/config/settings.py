@@ -33,6 +33,22 @@ class S3Credentials:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GitHubRun:
+    """The workflow run a step of GitHub Actions is part of, and how to reach its API."""
+
+    api_url: str = "https://api.github.com"  # GITHUB_API_URL (another for GitHub Enterprise, or a test's)
+    server_url: str = "https://github.com"  # GITHUB_SERVER_URL
+    repository: str = ""  # GITHUB_REPOSITORY: owner/name
+    run_id: str = ""  # GITHUB_RUN_ID
+    token: str | None = field(default=None, repr=False)  # GITHUB_TOKEN, as the workflow passes it
+    needs: str | None = None  # WHEELWORKS_NEEDS: the job's toJSON(needs), the results of the jobs before it
+
+    @property
+    def run_url(self) -> str:
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     env: Mapping[str, str] = field(repr=False)  # the base environment of subprocesses
     cache_dir: Path  # --cache-dir, $WHEELWORKS_CACHE_DIR, else the user cache folder
@@ -43,6 +59,8 @@ class Settings:
     source_date_epoch: int | None = None  # $SOURCE_DATE_EPOCH, for a source with no commit time
     interactive: bool = False  # not on CI and TERM is not dumb: a live view where there is a terminal
     github_actions: bool = False  # on GitHub Actions: secrets are masked with ::add-mask::
+    github: GitHubRun = field(default_factory=GitHubRun)
+    image: str | None = None  # $WHEELWORKS_IMAGE: the container image a CI job builds in, by digest
     s3: S3Credentials = field(default_factory=S3Credentials)
     twine_username: str | None = None  # $TWINE_USERNAME, as twine's CLI reads it
     twine_password: str | None = field(default=None, repr=False)
@@ -68,6 +86,15 @@ def from_environment(env: Mapping[str, str], *, cache_dir: Path | None = None) -
         source_date_epoch=epoch,
         interactive=not env.get("CI") and env.get("TERM") != "dumb",
         github_actions=env.get("GITHUB_ACTIONS") == "true",
+        github=GitHubRun(
+            api_url=(env.get("GITHUB_API_URL") or GitHubRun.api_url).rstrip("/"),
+            server_url=(env.get("GITHUB_SERVER_URL") or GitHubRun.server_url).rstrip("/"),
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            run_id=env.get("GITHUB_RUN_ID", ""),
+            token=env.get("GITHUB_TOKEN") or None,
+            needs=env.get("WHEELWORKS_NEEDS") or None,
+        ),
+        image=env.get("WHEELWORKS_IMAGE") or None,
         s3=S3Credentials(
             endpoint=env.get("AWS_ENDPOINT_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",

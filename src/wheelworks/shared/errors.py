@@ -100,3 +100,9 @@ class VerifyError(WheelworksError):
     """A wheel that cannot be verified: no record made it, or its config is not at hand."""
 
     exit_code = 10
+
+
+class GitHubError(WheelworksError):
+    """GitHub's API refused a request or could not be reached."""
+
+    exit_code = 11

@@ -22,9 +22,10 @@ def config(tmp_path):
 def _key(config, **change):
     args = {"identifier": "cp312-manylinux_x86_64", "source": "tree:abc", "library_keys": ["lib:1"],
             "interpreter": PY, "frontend": "build[uv]", "build_requires": ["setuptools==80.0"],
-            "tools": {"auditwheel": "6.5.0"}, **change}
+            "tools": {"auditwheel": "6.5.0"}, "image": None, **change}
     return target_key(config, args.pop("identifier"), args.pop("source"), args.pop("library_keys"),
-                      args.pop("interpreter"), args.pop("frontend"), args.pop("build_requires"), args.pop("tools"))
+                      args.pop("interpreter"), args.pop("frontend"), args.pop("build_requires"), args.pop("tools"),
+                      args.pop("image"))
 
 
 def test_the_key_is_stable_and_each_input_changes_it(config):
@@ -36,6 +37,8 @@ def test_the_key_is_stable_and_each_input_changes_it(config):
         _key(config, interpreter=replace(PY, free_threaded=True)), _key(config, frontend="uv"),
         _key(config, build_requires=["setuptools==80.1"]), _key(config, tools={"auditwheel": "6.6.0"}),
         _key(config, identifier="cp312-manylinux_aarch64"),
+        _key(config, image="quay.io/pypa/manylinux_2_28_x86_64@sha256:e0ad"),
+        _key(config, image="quay.io/pypa/manylinux_2_28_x86_64@sha256:e0ae"),
         _key(replace(config, build=replace(config.build, environment={"CFLAGS": "-O3"}))),
         _key(replace(config, build=replace(config.build, config_settings={"setup-args": "-Dx=1"}))),
         _key(replace(config, build=replace(config.build, before_build="make gen"))),

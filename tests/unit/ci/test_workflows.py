@@ -16,6 +16,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+
+from wheelworks.shared.errors import ConfigError
 import yaml
 
 from wheelworks.ci import workflows as ci
@@ -35,6 +37,17 @@ CONFIGS = {
         [ci]
         platforms = {ALL!r}
         schedule = "0 4 * * 1"
+        test-on = ["ubuntu-22.04", "macos-14", "python:3.12-slim", "debian:11"]
+    """,
+    "s3-nightly-tested-elsewhere": """
+        [containers.nightly]
+        url = "s3://my-bucket/nightly"
+        public-url = "https://wheels.example.org/nightly/"
+        branches = ["main"]
+        keep = 3
+        stale-after = 2
+        [ci]
+        test-on = ["ubuntu-22.04", "python:3.13-slim"]
     """,
     "release-branch-only": """
         [containers.release]
@@ -148,9 +161,10 @@ def test_every_runner_and_action_of_ci_toml_is_current(make_config, tmp_path):
     tags = tmp_path / "tags.yml"
     steps = "".join(f"    - uses: {action}@{pin.partition('#')[2].strip().split('.')[0]}\n"
                     + ("      with: {path: x}\n" if action == "actions/upload-artifact" else "")
+                    + ("      with: {path: x, key: y}\n" if action == "actions/cache" else "")
                     for action, pin in ci_resources()["actions"].items() if "#" in pin)
     tags.write_text(f"on: push\npermissions: {{}}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n{steps}")
-    assert steps.count("uses:") == 4 and _actionlint(tags) == []
+    assert steps.count("uses:") == 5 and _actionlint(tags) == []
 
 
 def test_the_linter_sees_a_retired_runner_and_an_old_runtime(tmp_path):
@@ -207,13 +221,36 @@ def _check_hygiene(workflow: dict, text: str) -> None:
 def test_every_selected_target_is_in_the_matrix_exactly_once(make_config, name, tmp_path):
     config = load(_config(make_config, name))
     workflow = _load(_wheels(config, tmp_path))
-    selectors = [e["selector"] for job in workflow["jobs"].values()
-                 for e in job.get("strategy", {}).get("matrix", {}).get("include", [])]
+    selectors = [e["selector"] for job in workflow["jobs"].values()  # the build jobs' (test-on jobs select none)
+                 for e in job.get("strategy", {}).get("matrix", {}).get("include", []) if "selector" in e]
     targets = [t.identifier for p in config.ci.platforms for t in platform_targets(config, p, _versions(config))]
     assert targets
     for identifier in targets:
         assert sum(fnmatch.fnmatchcase(identifier, s) for s in selectors) == 1, identifier
     assert len(selectors) == len(config.ci.platforms)
+
+
+def test_test_on_and_alert_jobs(make_config, tmp_path):
+    workflow = _load(_wheels(load(_config(make_config, "all-platforms")), tmp_path))
+    jobs = workflow["jobs"]
+    assert [e["platform"] for e in jobs["test-runners"]["strategy"]["matrix"]["include"]] == ["linux-x86_64", "macos-arm64"]
+    assert [e["image"] for e in jobs["test-images"]["strategy"]["matrix"]["include"]] == ["python:3.12-slim", "debian:11"]
+    assert {"test-runners", "test-images"} <= set(jobs["publish"]["needs"])  # tested elsewhere before anything is published
+    assert jobs["alert"]["permissions"] == {"issues": "write", "actions": "read"}
+    assert [n for n, j in jobs.items() if "issues" in j.get("permissions", {})] == ["alert"]
+    assert "schedule" in jobs["alert"]["if"] and set(jobs["alert"]["needs"]) == set(jobs) - {"alert"}
+    bad = _config(make_config, "all-platforms")
+    bad.write_text(bad.read_text().replace('"ubuntu-22.04", ', '"windows-2022", '))
+    with pytest.raises(ConfigError, match="windows-2022.*neither"):
+        _wheels(load(bad), tmp_path)
+
+
+def test_a_folder_container_in_the_repository_is_warned_about(make_config, tmp_path):
+    config = load(make_config())  # the default containers: folders beside the config
+    lines = ci.thrown_away(config, tmp_path)
+    assert len(lines) == 2 and lines[0].startswith("container nightly is the folder containers/nightly")
+    s3 = load(_config(make_config, "s3-nightly-tested-elsewhere"))
+    assert ci.thrown_away(s3, tmp_path) == [] and s3.containers[0].public_url == "https://wheels.example.org/nightly/"
 
 
 def test_triggers_follow_the_containers(make_config, tmp_path):

@@ -18,6 +18,8 @@ def test_each_variable_lands_in_its_field(tmp_path):
         "PYENV_ROOT": "/p", "RUNNER_TOOL_CACHE": "/t", "BUILD_COMMIT": "v1", "SOURCE_DATE_EPOCH": "1700000000",
         "TERM": "xterm", "GITHUB_ACTIONS": "true", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
         "AWS_SECRET_ACCESS_KEY": "s3cr3t-value", "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": "pypi-abcdef",
+        "WHEELWORKS_IMAGE": "quay.io/pypa/manylinux_2_28_x86_64@sha256:e0", "GITHUB_API_URL": "http://127.0.0.1:9/",
+        "GITHUB_REPOSITORY": "o/w", "GITHUB_RUN_ID": "7", "GITHUB_TOKEN": "ghs_tokenvalue", "WHEELWORKS_NEEDS": "{}",
     })
     assert settings.cache_dir == (tmp_path / "c").resolve()
     assert settings.pythons == (Path("/a/python"), Path("/b/python"))
@@ -27,8 +29,11 @@ def test_each_variable_lands_in_its_field(tmp_path):
     assert settings.interactive and settings.github_actions
     assert (settings.s3.region, settings.s3.access_key_id) == ("eu-west-1", "AKIAEXAMPLE")
     assert (settings.twine_username, settings.twine_password) == ("__token__", "pypi-abcdef")
+    assert settings.image == "quay.io/pypa/manylinux_2_28_x86_64@sha256:e0"
+    assert (settings.github.api_url, settings.github.token, settings.github.needs) == ("http://127.0.0.1:9", "ghs_tokenvalue", "{}")
+    assert settings.github.run_url == "https://github.com/o/w/actions/runs/7"
     shown = repr(settings)
-    assert "s3cr3t-value" not in shown and "pypi-abcdef" not in shown and "AKIAEXAMPLE" not in shown
+    assert "ghs_tokenvalue" not in shown and "s3cr3t-value" not in shown and "pypi-abcdef" not in shown and "AKIAEXAMPLE" not in shown
 
 
 def test_flags_and_precedence(tmp_path):
@@ -64,6 +69,8 @@ SETTINGS_VARIABLES = {
     "CI", "TERM", "GITHUB_ACTIONS", "PYENV_ROOT", "RUNNER_TOOL_CACHE", "XDG_CACHE_HOME", "AWS_ENDPOINT_URL",
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     "AWS_PROFILE", "TWINE_USERNAME", "TWINE_PASSWORD", "WHEELWORKS_PRIVATE_KEY", "WHEELWORKS_PRIVATE_KEY_FILE",
+    "WHEELWORKS_IMAGE", "GITHUB_API_URL", "GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_TOKEN",
+    "WHEELWORKS_NEEDS",
 }
 
 

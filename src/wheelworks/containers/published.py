@@ -1,4 +1,5 @@
-"""Tested wheels a container already holds, for a build that need not make them again.
+"""What a container has published, read as anyone can read it: the tested wheels a
+build may take instead of making them again, and how fresh its newest build is.
 
 A build job on CI starts on an empty machine, but the container its branch publishes to
 holds the wheels of earlier runs and the records that tested them. They are read without
@@ -54,6 +55,35 @@ class ContainerWheels:
         if found.sha256 and found.sha256 != sha256:  # the index already says the bytes changed
             raise HashMismatch("the index's hash", sha256, found.sha256)
         save_verified(self.index.chunks(found), dest, sha256, "the container's bytes")
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How long ago a container's newest passing build of the project finished."""
+
+    container: str
+    newest: str | None  # its build id; None: the container holds no build of the project
+    age_days: float | None
+    stale_after: int | None  # [containers.NAME] stale-after
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_after is not None and (self.age_days is None or self.age_days > self.stale_after)
+
+    def describe(self) -> str:
+        if self.newest is None or self.age_days is None:
+            what = "holds no passing build of the project"
+        else:
+            what = f"newest build {self.newest}, {self.age_days:.1f} days ago"
+        limit = f"stale after {self.stale_after} days" if self.stale_after is not None else "no stale-after set"
+        return f"{self.container}: {'STALE: ' if self.stale else ''}{what} ({limit})"
+
+
+def freshness(config: Config, container: ContainerConfig, settings: Settings, now: float) -> Freshness:
+    records = ContainerWheels(_index(container, config, settings), config.project.name, container.name).records()
+    newest = max(records, key=lambda r: r.finished or r.started, default=None)
+    age = (now - (newest.finished or newest.started)) / 86400.0 if newest else None
+    return Freshness(container.name, newest.id if newest else None, age, container.stale_after)
 
 
 def published_wheels(config: Config, ref: str, settings: Settings) -> ContainerWheels | None:
