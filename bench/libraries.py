@@ -22,9 +22,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from wheelworks.build import libraries
+from wheelworks.config.recipes import LibraryRecipe
 from wheelworks.shared import platforms
 from wheelworks.shared.cache import Cache
-from wheelworks.config.recipes import LibraryRecipe
 
 DL = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelworks-tests" / "real" / "dl"
 RECIPES = [  # name, version, tarball, system, args, subdir

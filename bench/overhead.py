@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import fixtures  # noqa: E402
+
 from wheelworks.build import interpreters  # noqa: E402
 from wheelworks.config.settings import from_environment  # noqa: E402
 from wheelworks.shared import platforms  # noqa: E402
@@ -142,6 +143,30 @@ def main() -> None:
     print(f"| (a) by hand: uv build + auditwheel + uv venv + uv pip install + test, serial, uv cache warm | {a:.1f} | 1.00 | - |")
     for key, (seconds, record) in runs.items():
         print(f"| ({key}) {labels[key]} | {seconds:.1f} | {seconds / a:.2f} | {hits(record)} |")
+    print()
+    print(breakdown(runs))
+
+
+def breakdown(runs: dict[str, tuple[float, dict]]) -> str:
+    """Each run's seconds by phase, summed over its targets (the records' phases: they add
+    up to each target's time, so targets that ran at once count twice), then the build's
+    own wall time by phase (its record's: the ref, the checkout, keys, libraries, targets)."""
+    phases: list[str] = []
+    for _, record in runs.values():
+        for target in record["targets"]:
+            phases += [p for p in target.get("phases", {}) if p not in phases]
+    lines = ["| phase, summed over targets | " + " | ".join(f"({k})" for k in runs) + " |",
+             "|---|" + "---:|" * len(runs)]
+    for phase in phases:
+        sums = [sum(t.get("phases", {}).get(phase, 0.0) for t in r["targets"]) for _, r in runs.values()]
+        lines.append(f"| {phase} | " + " | ".join(f"{x:.2f}" for x in sums) + " |")
+    walls: list[str] = []
+    for _, record in runs.values():
+        walls += [p for p in record.get("phases", {}) if p not in walls]
+    for phase in walls:
+        lines.append(f"| build, wall: {phase} | "
+                     + " | ".join(f"{r.get('phases', {}).get(phase, 0.0):.2f}" for _, r in runs.values()) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ import time
 
 from wheelworks.containers import file_key
 from wheelworks.containers.index import IndexedFile
-from wheelworks.containers.state import tags_of
 from wheelworks.containers.publish import prune_set
+from wheelworks.containers.state import tags_of
 
 TAGS = ("cp312-cp312-manylinux_2_17_x86_64", "cp313-cp313-manylinux_2_17_x86_64")
 

@@ -44,6 +44,9 @@ def test_wheels_are_manylinux_vendored_and_import_without_the_prefix(
 
     record, store = _record(config)
     assert record.status == "ok"
+    assert set(record.phases) == {"ref, matrix and interpreters", "checkout", "resolve build requirements",
+                                  "keys and reuse", "libraries", "targets"}
+    assert abs(sum(record.phases.values()) - (record.finished - record.started)) < 0.5, record.phases
     assert record.commit == subprocess.run(
         ["git", "-C", str(pytally_repo), "rev-parse", "main"], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -60,6 +63,12 @@ def test_wheels_are_manylinux_vendored_and_import_without_the_prefix(
         assert target.size == wheel.stat().st_size
         assert [s.name for s in target.steps] == ["build", "repair", "test"]
         assert all(s.status == "ok" and s.seconds > 0 for s in target.steps)
+        # Every second accounted for: the phases add up to the steps, with the wait and resolution before them.
+        phases = target.phases
+        assert {"build environment", "backend and compiler", "repair tool", "SBOM", "canonical rewrite",
+                "test venv", "test command", "vendoring and ABI checks"} <= set(phases), phases
+        inside = sum(v for k, v in phases.items() if k not in ("waiting for a slot", "resolve build requirements"))
+        assert abs(inside - sum(s.seconds for s in target.steps)) < 0.01 * len(phases), phases
         for step in target.steps:
             assert (store.folder(record.id) / step.log).read_text().startswith("+ ")
         names = zipfile.ZipFile(wheel).namelist()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 from tests.helpers import serving
 from wheelworks import cli
 from wheelworks.containers.local import LocalStore
-from wheelworks.build.records import Records
+from wheelworks.build.records import BuildRecord, Records
+from wheelworks.build.report import overview_html
 
 pytestmark = pytest.mark.slow
 
@@ -110,3 +112,20 @@ def test_report_command_writes_pages_that_work_from_files(make_config, pythons, 
     for href in re.findall(r'href="([^"]+)"', page):
         assert (tmp_path / "site" / record.id / href).resolve().is_file(), href  # every link works from file://
     assert "http" not in re.sub(r"xmlns=\"http://www.w3.org/2000/svg\"", "", (tmp_path / "site" / "index.html").read_text())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (scripts/system-packages.sh installs it)")
+def test_a_stale_container_is_flagged_when_its_dashboard_is_read(tmp_path):
+    """The page is written at publish time; the reader's browser says whether it is stale now."""
+    def page(days_ago: float) -> str:
+        finished = time.time() - days_ago * 86400
+        record = BuildRecord(id="20261101-000000000000-abcd", project="pytally", repo="r", ref="main", config="c",
+                             config_digest="d", platform="linux_x86_64", started=finished - 60, finished=finished,
+                             status="ok")
+        path = tmp_path / f"{days_ago}.html"
+        path.write_text(overview_html([record], stale_after=2))
+        return chromium("--dump-dom", path.as_uri(), profile=tmp_path / "profile")
+
+    assert 'class="stale"' in page(5) and "Stale: no new build for 5.0 days (stale after 2)" in page(5)
+    fresh = page(0.5)
+    assert 'id="freshness"' in fresh and 'class="stale"' not in fresh and "stale after 2 days without" in fresh

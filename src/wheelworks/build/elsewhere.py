@@ -16,6 +16,7 @@ from wheelworks.config.settings import Settings
 from wheelworks.shared import platforms
 from wheelworks.shared.cache import Cache
 from wheelworks.shared.errors import StepError
+from wheelworks.shared.phases import Phases
 
 
 def test_elsewhere(config: Config, wheelhouse: Path, interpreter: Path, settings: Settings, log: Path) -> str:
@@ -30,7 +31,7 @@ def test_elsewhere(config: Config, wheelhouse: Path, interpreter: Path, settings
         if config.test.command and "{project}" in config.test.command:
             tree = _source_of(config, wheelhouse, wheel.name, settings, work / "source", log)
         (work / "run").mkdir()
-        test.run_tests(interpreter, wheel, config.test, work / "run", tree, [], settings.env, log, os_name)
+        test.run_tests(interpreter, wheel, config.test, work / "run", tree, [], settings.env, log, os_name, Phases())
     return wheel.name
 
 

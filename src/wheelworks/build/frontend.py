@@ -94,13 +94,20 @@ class Frontend:
                                                       uv=self.uv))
         built = BuildEnvironment(venvs.python(entry, os_name), entry, os_name)
         # What the backend asks for beyond build-system.requires (setup.py may add; meson-python and
-        # scikit-build-core add ninja or cmake when PATH has none): added once, under the lock.
+        # scikit-build-core add ninja or cmake when PATH has none): added once, under the lock. The
+        # answer depends on the files a backend reads for it, the settings and PATH; asked again
+        # only when they change (a process that imports the backend, per target, otherwise).
+        asked = digest([*(_read(source / name) for name in _REQUIRES_FROM), dict(self.config_settings),
+                        env.get("PATH", "")])
+        answer = entry / f".requires-for-wheel-{asked[:16]}.json"
         with locked(entry):
-            query = run([built.python, "-c", _DYNAMIC, source, json.dumps(dict(self.config_settings))], log=log,
-                        env=built.activate(env), capture=True)
-            extra = json.loads(query.splitlines()[-1])
-            if extra:
-                venvs.install(entry, extra, log, os_name, env, self.uv)
+            if not answer.is_file():
+                query = run([built.python, "-c", _DYNAMIC, source, json.dumps(dict(self.config_settings))], log=log,
+                            env=built.activate(env), capture=True)
+                extra = json.loads(query.splitlines()[-1])
+                if extra:
+                    venvs.install(entry, extra, log, os_name, env, self.uv)
+                atomic.write_text(answer, json.dumps(extra) + "\n")
         return built
 
     def build_wheel(self, where: BuildEnvironment, source: Path, out: Path, env: Mapping[str, str], log: Path,
@@ -140,6 +147,18 @@ settings = json.loads(sys.argv[2]) or None
 missing = {d for req in builder.get_requires_for_build("wheel", settings) for d in check_dependency(req)}
 print(json.dumps(sorted(m[0] for m in missing)))
 """
+
+
+# What a backend reads to say what else it needs to build a wheel (setuptools: setup.py and
+# setup.cfg; meson-python and scikit-build-core: their pyproject settings).
+_REQUIRES_FROM = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return ""
 
 
 def build_requires(source: Path) -> list[str]:

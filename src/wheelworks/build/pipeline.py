@@ -38,6 +38,7 @@ from wheelworks.shared.cache import Cache
 from wheelworks.shared.errors import WheelworksError
 from wheelworks.shared.hashes import file_sha256
 from wheelworks.shared.masking import without_credentials
+from wheelworks.shared.phases import Phases
 
 T = TypeVar("T")
 
@@ -81,6 +82,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     library stage is saved in the record, then raised.
     """
     reporter = reporter or SilentReporter()
+    wall, began = Phases(), time.monotonic()
     platform = platforms.native()
     cache = Cache(options.settings.cache_dir)
     reporter.event("source", config.project.build_commit, "start")
@@ -116,6 +118,8 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
             for t in targets
         ],
     )
+    wall.add("ref, matrix and interpreters", time.monotonic() - began)
+    record.phases = wall.seconds
     store.save(record)
     for result in record.targets:  # every target from the start: a view's total never changes
         if result.status == "pending":
@@ -127,8 +131,9 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     cache.claim_tmp(work)
     interrupted = threading.Event()
     try:
-        tree = checkout(config.project, revision, cache, work / "source", source_log, options.env,
-                        [options.builds_dir, options.wheelhouse])
+        with wall.timing("checkout"):
+            tree = checkout(config.project, revision, cache, work / "source", source_log, options.env,
+                            [options.builds_dir, options.wheelhouse])
         record.commit, record.source = tree.commit, tree.source
         reporter.event("source", tree.commit or config.project.build_commit, "ok")
         # From here on, everything runs the project's code or the recipes' (backends, hooks,
@@ -140,9 +145,12 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         how = libraries.LibraryBuild(cache=cache, platform=platform, logs=store.folder(record.id) / "logs" / "libraries",
                                      jobs=options.jobs, env=options.env)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
-        requires = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
+        with wall.timing("resolve build requirements"):
+            resolved = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
+        requires = {python: pins for python, (pins, _) in resolved.items()}
         # Every key is known before anything is built: a target whose wheel is reused needs
         # no library, so an unchanged build builds nothing at all.
+        keyed = time.monotonic()
         library_keys = [planned.key for planned in libraries.plan(config.libraries, how)]
         versions_of_tools = tool_versions()
         jobs = []
@@ -152,13 +160,16 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
                 result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
                                         chosen.name, requires[target.python], versions_of_tools,
                                         options.settings.image)
-                jobs.append(_Job(target, result, found[target.python]))
+                jobs.append(_Job(target, result, found[target.python], Phases()))
+                jobs[-1].phases.add("resolve build requirements", resolved[target.python][1])
         reuse = _Reuse(store=store, reporter=reporter, wheelhouse=options.wheelhouse,
                        earlier=[] if options.rebuild else store.recent(but=record.id),
                        published=None if options.rebuild else options.published)
         jobs = [job for job in jobs if not reuse.take(job)]
+        wall.add("keys and reuse", time.monotonic() - keyed)
         if jobs:
-            _build_targets(config, options, how, tree, chosen, requires, jobs, record, store, reporter, work, interrupted)
+            _build_targets(config, options, how, tree, chosen, requires, jobs, record, store, reporter, work,
+                           interrupted, wall)
         record.status = "ok" if all(t.status in ("ok", "missing") for t in record.targets) else "failed"
         if record.status == "failed":
             record.error = failure_summary(record, store.folder(record.id))
@@ -181,9 +192,12 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
 
 def _build_targets(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout,
                    chosen: Frontend, requires: Mapping[str, tuple[str, ...]], jobs: list[_Job], record: BuildRecord,
-                   store: Records, reporter: Reporter, work: Path, interrupted: threading.Event) -> None:
+                   store: Records, reporter: Reporter, work: Path, interrupted: threading.Event,
+                   wall: Phases) -> None:
     """The libraries, then each job's build, repair and test, several at once within ``-j``."""
-    prefix = _libraries(config, how, store, record, reporter)
+    with wall.timing("libraries"):
+        prefix = _libraries(config, how, store, record, reporter)
+    targets = time.monotonic()
     epoch = commit_epoch(tree.epoch, options.settings.source_date_epoch)
     context = steps.TargetContext(
         config=config, platform=how.platform, cache=how.cache, checkout=tree, prefix=prefix, frontend=chosen,
@@ -216,20 +230,26 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        wall.add("targets", time.monotonic() - targets)
 
 
 def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
-                      found: Mapping[str, Interpreter], store: Records, record: BuildRecord) -> dict[str, tuple[str, ...]]:
-    """Per CPython, the exact build requirements its build environment holds; resolved
+                      found: Mapping[str, Interpreter], store: Records,
+                      record: BuildRecord) -> dict[str, tuple[tuple[str, ...], float]]:
+    """Per CPython, the exact build requirements its build environment holds, and the
+    seconds resolving them took; resolved
     for every CPython at once (waiting on the index more than on a CPU, whatever -j says)
     when the last resolution has expired."""
     now, max_age = time.time(), config.build.requires_max_age * 3600.0
     pythons = sorted(p for p in {t.python for t in record.targets} if p in found)
+    def resolve(python: str) -> tuple[tuple[str, ...], float]:
+        start = time.monotonic()
+        pins = chosen.requires(found[python], tree.tree, cache, options.env, store.log(record.id, "requires", python),
+                               now, max_age)
+        return pins, time.monotonic() - start
+
     with ThreadPoolExecutor(max_workers=max(len(pythons), 1)) as pool:
-        resolved = pool.map(lambda python: chosen.requires(found[python], tree.tree, cache, options.env,
-                                                           store.log(record.id, "requires", python), now, max_age),
-                            pythons)
-        return dict(zip(pythons, resolved, strict=True))
+        return dict(zip(pythons, pool.map(resolve, pythons), strict=True))
 
 
 def failure_summary(record: BuildRecord, folder: Path) -> str:
@@ -305,6 +325,7 @@ class _Job:
     target: Target
     result: TargetRecord  # the target's progress: filled in as its steps end
     interpreter: Interpreter
+    phases: Phases  # where its seconds go, copied into the record as each step ends
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -376,6 +397,7 @@ class _TargetRunner:
     interrupted: threading.Event
     wheelhouse: Path
     work: Path
+    queued: float = field(default_factory=time.monotonic)  # when every job was ready to start
 
     def lead(self, jobs: list[_Job]) -> _Job | None:
         """The job to finish before the others, when the project is, or may be,
@@ -406,9 +428,11 @@ class _TargetRunner:
             return
         folder = self.work / target.identifier
         try:
-            built = self._step(job, "build", lambda log: steps.build_wheel(context, target, interpreter, folder, log))
+            built = self._step(job, "build", lambda log: steps.build_wheel(context, target, interpreter, folder, log,
+                                                                             job.phases))
             result.ccache = built.ccache
-            repaired = self._step(job, "repair", lambda log: steps.repair_wheel(context, built.wheel, folder, log))
+            repaired = self._step(job, "repair", lambda log: steps.repair_wheel(context, built.wheel, folder, log,
+                                                                                   job.phases))
             result.host_libraries = [entry.describe() for entry in repaired.host_libraries]
             result.components = list(repaired.components)
             result.warnings += [repaired.warning] if repaired.warning else []
@@ -444,7 +468,7 @@ class _TargetRunner:
 
     def _test(self, job: _Job, wheel: Path, tree: Path, folder: Path) -> None:
         found = self._step(job, "test", lambda log: steps.test_wheel(self.context, job.interpreter, wheel, tree,
-                                                                      folder, log))
+                                                                      folder, log, job.phases))
         if found is not None:
             job.result.vendored, job.result.host_copies = list(found.vendored), list(found.system)
 
@@ -453,6 +477,7 @@ class _TargetRunner:
         if self.interrupted.is_set():
             job.result.status = "interrupted"
             return False
+        job.phases.add("waiting for a slot", time.monotonic() - self.queued)
         job.result.status, job.result.interpreter = "running", str(job.interpreter.path)
         return True
 
@@ -463,19 +488,28 @@ class _TargetRunner:
         log = self.store.log(self.record.id, job.target.identifier, name)
         relative = str(log.relative_to(self.store.folder(self.record.id)))
         self.reporter.event(job.target.identifier, name, "start")
-        start = time.monotonic()
+        start, before = time.monotonic(), sum(job.phases.seconds.values())
         try:
             value = action(log)
         except (WheelworksError, OSError) as exc:
-            seconds = round(time.monotonic() - start, 3)
+            seconds = self._ended(job, name, start, before)
             status = self._failed()
             job.result.steps.append(StepRecord(name, status, seconds, relative, str(exc)))
             self.reporter.event(job.target.identifier, name, status, seconds)
             raise
-        seconds = round(time.monotonic() - start, 3)
+        seconds = self._ended(job, name, start, before)
         job.result.steps.append(StepRecord(name, "ok", seconds, relative))
         self.reporter.event(job.target.identifier, name, "ok", seconds)
         return value
+
+    @staticmethod
+    def _ended(job: _Job, name: str, start: float, before: float) -> float:
+        """The step's seconds; what its phases did not time is its own phase, so the
+        phases add up to the target's time."""
+        seconds = time.monotonic() - start
+        job.phases.add(f"{name}: the rest", max(seconds - (sum(job.phases.seconds.values()) - before), 0.0))
+        job.result.phases = dict(job.phases.seconds)
+        return round(seconds, 3)
 
 
 def _delivered(result: TargetRecord, final: Path) -> None:

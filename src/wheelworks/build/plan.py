@@ -15,7 +15,7 @@ from pathlib import Path
 
 from wheelworks.build import interpreters, libraries, toolchain
 from wheelworks.build.frontend import frontend
-from wheelworks.build.inputs import reusable, target_key, tool_versions
+from wheelworks.build.inputs import candidates, reusable, target_key, tool_versions
 from wheelworks.build.pipeline import BuildOptions
 from wheelworks.build.records import Records
 from wheelworks.build.source import checkout, resolve, uncommitted
@@ -80,7 +80,12 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
                 key = target_key(config, target.identifier, tree.source, [lib.key for lib in planned], interpreter,
                                  chosen.name, requires, tools, options.settings.image)
                 hit = reusable(key, earlier, sha256)
-                reused = (hit[1].reused_from or hit[0].id) if hit else None
+                if hit is None and options.published is not None and not options.rebuild:
+                    hit = next(candidates(key, options.published.records()), None)  # its bytes are checked when taken
+                    where = f" in {options.published.where}"
+                else:
+                    where = ""
+                reused = f"{hit[1].reused_from or hit[0].id}{where}" if hit else None
             result.append(PlannedTarget(target.identifier, interpreter.path if interpreter else None, reused))
         changed = tuple(uncommitted(config.project, log, options.env))
     return BuildPlan(config.project.build_commit, tree.commit, tuple(planned), tuple(result), options.wheelhouse, changed)

@@ -55,6 +55,9 @@ class TargetRecord:
     components: list[str] = field(default_factory=list)  # what the wheel's SBOM lists, a line each
     warnings: list[str] = field(default_factory=list)  # said at the end of the build (a glibc few can install)
     steps: list[StepRecord] = field(default_factory=list)
+    # Seconds by phase (resolving build requirements, the build environment, the backend
+    # and compiler, the repair tool, the test venv…), adding up to the target's time.
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +93,7 @@ class BuildRecord:
     matrix_source: str | None = None  # where that selection came from
     toolchain: str | None = None  # "zig 0.17.1 for x86_64-linux-gnu.2.17" when [build] toolchain says zig
     toolchain_seconds: float = 0.0  # what making it ready took (its first use per target compiles libc++)
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds: the ref, checkout, keys, libraries, targets
     pid: int | None = None  # the process that runs the build, while it runs
     host: str | None = None
 

@@ -27,6 +27,7 @@ th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical
 th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { background: #c8efc8; } .reused { background: #e3f6e3; } .failed { background: #f6c1c1; }
+.stale { background: #f6c1c1; font-weight: bold; padding: 0.3em; }
 .missing { background: #eee; color: #777; } .interrupted, .abandoned, .running { background: #fde2b3; }
 .pending { background: #fff; }
 code, .sha { font-family: ui-monospace, monospace; font-size: .9em; }
@@ -104,7 +105,31 @@ def plot_svg(records: Sequence[BuildRecord], width: int = 720, height: int = 220
     return "\n".join(parts) + f'\n<p class="legend">{legend}</p>'
 
 
-def overview_html(records: Sequence[BuildRecord], css: str = "style.css") -> str:
+# The page is written when a build is published; whether the container has gone stale
+# since is known only when it is read, so the reader's browser works it out.
+_FRESHNESS_SCRIPT = """<script>
+(function () {
+  var p = document.getElementById("freshness"), days = (Date.now() / 1000 - Number(p.dataset.finished)) / 86400;
+  if (days > Number(p.dataset.staleAfter)) {
+    p.className = "stale";
+    p.textContent = "Stale: no new build for " + days.toFixed(1) + " days (stale after " + p.dataset.staleAfter + "). " + p.textContent;
+  }
+})();
+</script>"""
+
+
+def freshness_html(records: Sequence[BuildRecord], stale_after: int | None) -> str:
+    """The newest build's finish, flagged in the reader's browser once it is older than
+    ``stale_after`` days; nothing when the container sets none."""
+    finished = [r.finished for r in records if r.finished and r.status == "ok"]
+    if stale_after is None or not finished:
+        return ""
+    newest = max(finished)
+    return (f'<p id="freshness" data-finished="{newest:.0f}" data-stale-after="{stale_after}">Newest build finished '
+            f"{_when(newest)}; stale after {stale_after} days without a new one.</p>\n{_FRESHNESS_SCRIPT}\n")
+
+
+def overview_html(records: Sequence[BuildRecord], css: str = "style.css", stale_after: int | None = None) -> str:
     """The last builds, oldest first in the plot and newest first in the table."""
     identifiers = sorted({t.identifier for r in records for t in r.targets}, key=_target_order)
     head = "".join(f'<th title="{escape(i)}">{escape(i.split("-", 1)[0])}<br><small>{escape(i.split("-", 1)[-1])}'
@@ -124,7 +149,7 @@ def overview_html(records: Sequence[BuildRecord], css: str = "style.css") -> str
             f"<td>{_when(record.started)}</td><td class=\"num\">{_duration(record)}</td>"
             f'<td class="{status}">{status}</td>{"".join(cells)}</tr>')
     project = records[-1].project if records else "wheelworks"
-    body = (f"<h1>Builds of {escape(project)}</h1>\n"
+    body = (f"<h1>Builds of {escape(project)}</h1>\n" + freshness_html(records, stale_after) +
             f"<table>\n<tr><th>build</th><th>commit</th><th>started</th><th>took</th><th>status</th>{head}</tr>\n"
             + "\n".join(rows) + "\n</table>\n<h2>Seconds per target</h2>\n" + plot_svg(records))
     return _page(f"Builds of {project}", body, css)

@@ -25,6 +25,7 @@ from wheelworks.config import policy
 from wheelworks.config.model import Config
 from wheelworks.shared.cache import Cache
 from wheelworks.shared.errors import CommandError, StepError
+from wheelworks.shared.phases import Phases
 from wheelworks.shared.platforms import Platform
 from wheelworks.shared.run import run
 
@@ -67,13 +68,17 @@ class Repaired:
     warning: str | None  # with no policy asked for: who cannot install a wheel that needs a new glibc
 
 
-def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter, folder: Path, log: Path) -> Built:
+def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter, folder: Path, log: Path,
+                phases: Phases) -> Built:
     """A private copy of the source (targets may build at once) and its wheel, whose ABI
     is checked against the target's."""
-    shutil.copytree(context.checkout.root, folder / "src", symlinks=True)
+    with phases.timing("copy source"):
+        shutil.copytree(context.checkout.root, folder / "src", symlinks=True)
     tree = folder / "src" / context.checkout.tree.relative_to(context.checkout.root)
     requires = context.requires[target.python]
-    where = context.frontend.prepare(interpreter, context.cache, log, context.platform.os, tree, context.env, requires)
+    with phases.timing("build environment"):
+        where = context.frontend.prepare(interpreter, context.cache, log, context.platform.os, tree, context.env,
+                                         requires)
     env = context.prefix.environment(context.env, context.platform.os)
     stats = folder / "ccache-stats.log"
     if context.ccache:
@@ -81,9 +86,11 @@ def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter
     env.update({k: v.replace("{prefix}", str(context.prefix.path)) for k, v in context.environment.items()})
     env = reproducible.environment(env, context.epoch, folder / "src")
     if context.config.build.before_build:
-        run(context.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
+        with phases.timing("before-build"):
+            run(context.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
     try:
-        wheel = context.frontend.build_wheel(where, tree, folder / "dist", env, log, requires)
+        with phases.timing("backend and compiler"):
+            wheel = context.frontend.build_wheel(where, tree, folder / "dist", env, log, requires)
     except CommandError as exc:
         if hint := toolchain.tripped(log, env):
             raise StepError(f"the wheel build failed: {exc.message}", hint) from None
@@ -92,7 +99,7 @@ def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter
     return Built(tree, wheel, tools.ccache_counts(stats) if context.ccache else None)
 
 
-def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -> Repaired:
+def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path, phases: Phases) -> Repaired:
     """The repaired wheel with its SBOM (what the repair copied in, from recipes or the
     host), normalized to be reproducible. What came from the host is said, not hidden."""
     out = folder / "repaired"
@@ -100,7 +107,8 @@ def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -
     applies = wanted if wanted and context.platform.tag.startswith(wanted.family) else None
     plan = repair.plan(wheel, out, context.platform, context.prefix.path, context.config.build.repair_exclude, applies)
     try:
-        repaired = repair.apply(plan, wheel, out, {**context.env, "SOURCE_DATE_EPOCH": str(context.epoch)}, log)
+        with phases.timing("repair tool"):
+            repaired = repair.apply(plan, wheel, out, {**context.env, "SOURCE_DATE_EPOCH": str(context.epoch)}, log)
     except CommandError:
         blocked = _too_new(wheel, context.recipe_prefixes(), applies, folder / "elf") if applies else []
         if not blocked:
@@ -112,21 +120,24 @@ def repair_wheel(context: TargetContext, wheel: Path, folder: Path, log: Path) -
                         "(wheelworks ci github)") from None
     host: list[vendoring.HostLibrary] = []
     if context.platform.os == "linux":
-        host = vendoring.host_libraries(repaired, context.recipe_stems)
+        with phases.timing("vendoring and ABI checks"):
+            host = vendoring.host_libraries(repaired, context.recipe_stems)
         with log.open("a", encoding="utf-8") as stream:
             stream.writelines(f"from the host: {entry.describe()}\n" for entry in host)
     changes: dict[str, bytes | None] = {}
     components: list[str] = []
     if plan.tool is not None:  # a pure wheel is not repaired, and vendors nothing
-        theirs = sbom.auditwheel_sbom(repaired)
-        provenance = replace(context.provenance, repair_tool=(plan.tool, importlib.metadata.version(plan.tool)))
-        document = sbom.document(repaired.name, provenance, context.recipe_sources, sbom.grafted(wheel, repaired),
-                                 host, theirs[1] if theirs else None)
-        changes[sbom.member_name(repaired.name)] = document
-        if theirs:
-            changes[theirs[0]] = None  # merged into ours: one SBOM per wheel
-        components = sbom.components_of(document)
-    reproducible.normalize(repaired, context.epoch, changes)
+        with phases.timing("SBOM"):
+            theirs = sbom.auditwheel_sbom(repaired)
+            provenance = replace(context.provenance, repair_tool=(plan.tool, importlib.metadata.version(plan.tool)))
+            document = sbom.document(repaired.name, provenance, context.recipe_sources, sbom.grafted(wheel, repaired),
+                                     host, theirs[1] if theirs else None)
+            changes[sbom.member_name(repaired.name)] = document
+            if theirs:
+                changes[theirs[0]] = None  # merged into ours: one SBOM per wheel
+            components = sbom.components_of(document)
+    with phases.timing("canonical rewrite"):
+        reproducible.normalize(repaired, context.epoch, changes)
     tags = [tag.platform for tag in parse_wheel_filename(repaired.name)[3]]
     warning = None if wanted else policy.warning(repaired.name, tags, policy.distributions())
     return Repaired(repaired, tuple(host), tuple(components), warning)
@@ -150,13 +161,14 @@ def _too_new(wheel: Path, prefixes: list[Path], wanted: policy.Policy, folder: P
 
 
 def test_wheel(context: TargetContext, interpreter: Interpreter, wheel: Path, tree: Path, folder: Path,
-               log: Path) -> vendoring.Vendoring | None:
+               log: Path, phases: Phases) -> vendoring.Vendoring | None:
     """The project's tests on ``wheel`` in a clean venv that cannot see the recipes'
     prefixes; then, on Linux with recipes, proof that the libraries it loads are its own."""
     prefixes = context.recipe_prefixes()
     python = test.run_tests(interpreter.path, wheel, context.config.test, folder / "test", tree,
-                            [context.prefix.path, *prefixes], context.env, log, context.platform.os,
+                            [context.prefix.path, *prefixes], context.env, log, context.platform.os, phases,
                             context.frontend.uv)
     if context.platform.os != "linux" or not context.recipe_stems:  # /proc/self/maps: Linux's view
         return None
-    return vendoring.check(python, parse_wheel_filename(wheel.name)[0], prefixes, log)
+    with phases.timing("vendoring and ABI checks"):
+        return vendoring.check(python, parse_wheel_filename(wheel.name)[0], prefixes, log)

@@ -14,6 +14,7 @@ from pathlib import Path
 from wheelworks.build import venvs
 from wheelworks.config.model import TestConfig
 from wheelworks.shared.errors import CommandError, StepError
+from wheelworks.shared.phases import Phases
 from wheelworks.shared.run import run
 
 # Variables through which a process could still find the build's libraries or sources.
@@ -41,6 +42,7 @@ def run_tests(
     base_env: Mapping[str, str],
     log: Path,
     os_name: str,
+    phases: Phases,
     uv: Path | None = None,
 ) -> Path:
     """Install ``wheel`` and the test requirements in a fresh venv (made by ``uv`` if
@@ -51,12 +53,14 @@ def run_tests(
     """
     env = clean_environment(base_env, hidden)
     venv = workdir / "venv"
-    venvs.create(interpreter, venv, [wheel, *test.requires], log, os_name, env, uv)
+    with phases.timing("test venv"):
+        venvs.create(interpreter, venv, [wheel, *test.requires], log, os_name, env, uv)
     if test.command:
         empty = workdir / "cwd"
         empty.mkdir()
         command = test.command.replace("{project}", str(project))
-        run(command, log=log, cwd=empty, env=venvs.activated(venv, env, os_name))
+        with phases.timing("test command"):
+            run(command, log=log, cwd=empty, env=venvs.activated(venv, env, os_name))
     return venvs.python(venv, os_name)
 
 

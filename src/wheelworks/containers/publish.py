@@ -151,7 +151,8 @@ def publish_build(config: Config, delivery: Delivery, ref: str, settings: Settin
         rebuild_index(store)
     sweep(store, time.time())
     return Published(target.name, store.url, publish_plan,
-                     apply(store, publish_plan, wheels, keep=target.keep, records=records, logs=delivery.logs))
+                     apply(store, publish_plan, wheels, keep=target.keep, records=records, logs=delivery.logs,
+                           stale_after=target.stale_after))
 
 
 METADATA_CAP = 16 * 1024 * 1024  # bytes of METADATA read from a wheel; real ones are kilobytes
@@ -269,7 +270,8 @@ def plan(store: Store, wheels: Sequence[Path], *, overwrite: bool = False, keep:
 
 
 def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, keep: int | None = None,
-          records: Sequence[BuildRecord] = (), logs: Mapping[str, Path] | None = None) -> PublishResult:
+          records: Sequence[BuildRecord] = (), logs: Mapping[str, Path] | None = None,
+          stale_after: int | None = None) -> PublishResult:
     """Carry out a plan: bytes, claims, completion markers, the build record, pruning, index.
     A plan with nothing to do writes nothing: the index stays as it was. A rerun of an
     interrupted publish finishes it: markers it did not write, an index it did not rebuild."""
@@ -307,7 +309,7 @@ def apply(store: Store, publish_plan: PublishPlan, wheels: Sequence[Path], *, ke
             for log in sorted(folder.rglob("*.log")):
                 store.put(f"{RECORDS}{record.id}/logs/{log.relative_to(folder).as_posix()}", log, "text/plain")
     if stored:
-        _write_dashboard(store)
+        _write_dashboard(store, stale_after)
     pruned: list[IndexedFile] = []
     if keep is not None:
         state = read_state(store)
@@ -357,7 +359,7 @@ def prune_set(claims: Sequence[IndexedFile], complete: Mapping[tuple[str, str], 
     return doomed
 
 
-def _write_dashboard(store: Store) -> None:
+def _write_dashboard(store: Store, stale_after: int | None) -> None:
     """The overview of the newest builds the container holds (builds/index.html). Build
     ids begin with their start time, so only the records shown are read, however long
     the history grows."""
@@ -365,7 +367,7 @@ def _write_dashboard(store: Store) -> None:
     found = [r for r in (_shown(data) for data in map(store.get, keys[-DASHBOARD_BUILDS:]) if data) if r]
     found.sort(key=lambda r: r.started)
     store.put(f"{RECORDS}style.css", CSS.encode(), "text/css")
-    store.put(f"{RECORDS}index.html", overview_html(found).encode(), HTML_TYPE)
+    store.put(f"{RECORDS}index.html", overview_html(found, stale_after=stale_after).encode(), HTML_TYPE)
 
 
 def _shown(data: bytes) -> BuildRecord | None:

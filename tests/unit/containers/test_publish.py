@@ -62,7 +62,7 @@ def test_the_dashboard_reads_only_the_builds_it_shows(tmp_path, monkeypatch):
     read = []
     monkeypatch.setattr(publish, "DASHBOARD_BUILDS", 2)
     monkeypatch.setattr(type(store), "get", lambda self, key, get=type(store).get: read.append(key) or get(self, key))
-    publish._write_dashboard(store)
+    publish._write_dashboard(store, None)
     page = (tmp_path / RECORDS / "index.html").read_text()
     assert ids[-1] in page and ids[-2] in page and ids[0] not in page
     assert read == [f"{RECORDS}{i}/record.json" for i in ids[-2:]]

@@ -1,0 +1,97 @@
+"""What an unchanged nightly costs on a fresh CI runner, against the cold build it replaces.
+Prints a table.
+
+For each project: a cold `wheelworks build` (empty cache) published to a folder container,
+then, on an empty cache again (a fresh runner whose actions cache is empty), `wheelworks
+build --reuse-published main`, which takes every wheel from the container. The aim is at
+most 0.1 of the cold build. The projects: the fixture (pytally and its libtally recipe,
+three CPythons) and, when its sources are in the tests' cache (a `-m real` run fetches
+them), lz4 4.4.5 with its liblz4 meson recipe.
+
+    .venv/bin/python bench/reuse.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests import fixtures  # noqa: E402
+
+WHEELWORKS = Path(sys.executable).parent / "wheelworks"
+REAL = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelworks-tests" / "real" / "dl"
+
+
+def _run(folder: Path, cache: Path, *args: str) -> float:
+    env = {**os.environ, "WHEELWORKS_CACHE_DIR": str(cache), "CI": "true"}
+    start = time.monotonic()
+    subprocess.run([str(WHEELWORKS), *args], cwd=folder, env=env, check=True, capture_output=True)
+    return time.monotonic() - start
+
+
+def measure(folder: Path, project: str, build: str) -> tuple[float, float]:
+    (folder / "wheelworks.toml").write_text(textwrap.dedent(project) + textwrap.dedent(f"""
+        [containers.nightly]
+        url = "{folder / 'container'}"
+        branches = ["main"]
+    """) + build)
+    cold = _run(folder, folder / "cache-cold", "build")
+    _run(folder, folder / "cache-cold", "publish", "--ref", "main")
+    for gone in ("builds", "wheelhouse"):
+        subprocess.run(["rm", "-rf", str(folder / gone)], check=True)
+    reused = _run(folder, folder / "cache-fresh", "build", "--reuse-published", "main")
+    return cold, reused
+
+
+def main() -> None:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="wheelworks-bench-") as tmp:
+        work = Path(tmp)
+        tarball, sha256 = fixtures.libtally_tarball(work)
+        repo = fixtures.pytally_repo(work / "pytally")
+        (work / "fixture").mkdir()
+        rows.append(("pytally + libtally, 3 CPythons", *measure(work / "fixture", f"""
+            [project]
+            name = "pytally"
+            repo = "{repo}"
+            build-commit = "main"
+            [build]
+            python = ["3.9", "3.11", "3.13"]
+            [test]
+            command = "python -c 'import pytally'"
+        """, fixtures.libtally_recipe(tarball, sha256))))
+        lz4, liblz4 = REAL / "lz4-4.4.5.tar.gz", REAL / "lz4_1.9.4.orig.tar.gz"
+        if lz4.exists() and liblz4.exists():
+            (work / "lz4").mkdir()
+            rows.append(("lz4 4.4.5 + liblz4 (meson), 2 CPythons", *measure(work / "lz4", f"""
+                [project]
+                name = "lz4"
+                repo = "{lz4}"
+                [build]
+                python = ["3.11", "3.13"]
+                [test]
+                command = "python -c 'import lz4.frame'"
+            """, textwrap.dedent(f"""
+                [[library]]
+                name = "liblz4"
+                version = "1.9.4"
+                url = "{liblz4.as_uri()}"
+                sha256 = "{hashlib.sha256(liblz4.read_bytes()).hexdigest()}"
+                system = "meson"
+                subdir = "contrib/meson"
+            """))))
+    print(f"{'project':<42} {'cold s':>8} {'reused s':>9} {'ratio':>6}")
+    for name, cold, reused in rows:
+        print(f"{name:<42} {cold:8.1f} {reused:9.2f} {reused / cold:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
