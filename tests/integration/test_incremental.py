@@ -79,11 +79,11 @@ def test_each_kind_of_input_rebuilds(make_config, pythons, pytally_repo, tmp_pat
         config.write_text(config.read_text().replace('system = "cmake"', 'system = "cmake"\nargs = ["-DX=1"]'))
     elif change == "environment":
         config.write_text(config.read_text().replace('SALT = "1"', 'SALT = "2"'))
-    else:  # the same CPython through another path (a venv's) is another interpreter
-        venv = tmp_path / "venv"
-        python = Path(first.targets[0].interpreter)
-        subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
-        config.write_text(config.read_text().replace("[build]", f'[build]\ninterpreters = ["{venv}/bin/python"]'))
+    else:  # the same CPython through another path (a link in another folder) is another interpreter
+        link = tmp_path / "other-bin" / "python3"
+        link.parent.mkdir()
+        link.symlink_to(Path(first.targets[0].interpreter).resolve())
+        config.write_text(config.read_text().replace("[build]", f'[build]\ninterpreters = ["{link}"]'))
     second = _build(config, tmp_path / "cache")
     assert _steps(second)[0][0] == "build", change
     assert second.targets[0].key != first.targets[0].key

@@ -60,7 +60,8 @@ def _runner(repo: Path, root: Path, cache_dir: Path, ref: str, **kwargs) -> Runn
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV", "WHEELWORKS_", "PYTHONPATH"))}
     env.update(PATH=os.pathsep.join([str(images), env["PATH"]]), WHEELWORKS_CACHE_DIR=str(cache_dir))
     github = {"ref_name": ref, "ref": f"refs/heads/{ref}", "repository": "example/wheels"}
-    return Runner(repo=repo, root=root, github=github, base_env=env,
+    github.update(run_id="1", event_name="workflow_dispatch", token="")
+    return Runner(repo=repo, root=root, github=github, base_env=env, actions_cache=root / "actions-cache",
                   interpreters={v: i.path for v, i in found.items()}, **kwargs)
 
 
