@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from wheelworks.shared.phases import Phases
 from packaging.utils import parse_wheel_filename
 
 from wheelworks.config.settings import from_environment
@@ -160,7 +162,7 @@ def test_unrepaired_wheel_fails_in_the_test_venv(make_config, cache_dir, pythons
 
     with pytest.raises(CommandError):
         test.run_tests(interpreter.path, wheel, config.test, tmp_path / "t", source,
-                       [prefix.path, *(lib.prefix for lib in prefix.libraries)], leaky, log, native.os)
+                       [prefix.path, *(lib.prefix for lib in prefix.libraries)], leaky, log, native.os, Phases())
     assert "libtally.so.1: cannot open shared object file" in log.read_text()
 
 
