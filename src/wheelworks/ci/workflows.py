@@ -135,6 +135,12 @@ def _build_job(config: Config, versions: Matrix, root: Path, os_name: str, entri
     return job
 
 
+def _download_all(config: Config) -> dict[str, Any]:
+    """Every build job's artifact (wheelhouse/ and builds/) merged into artifacts/."""
+    return {"uses": _uses(config, "actions/download-artifact"),
+            "with": {"pattern": ARTIFACT + "*", "merge-multiple": True, "path": "artifacts"}}
+
+
 def _cache_steps(config: Config, root: Path) -> list[dict[str, Any]]:
     """actions/cache for the wheelworks cache. Its entries are keyed by their inputs inside
     (recipe keys, interpreters), so restoring an older one is safe: the key only says when
@@ -174,8 +180,7 @@ def _publish_job(config: Config, root: Path, needs: list[str]) -> dict[str, Any]
         "steps": [
             _checkout(config),
             *_python_steps(config),
-            {"uses": _uses(config, "actions/download-artifact"),
-             "with": {"pattern": ARTIFACT + "*", "merge-multiple": True, "path": "artifacts"}},
+            _download_all(config),
             {"name": "Publish to the container the branch picks",
              "run": _command(config, root, "publish", '--ref "$REF"', "artifacts/" + _relative(config.root / "wheelhouse", root)) + "\n"},
         ],
@@ -249,8 +254,7 @@ def _alert_job(config: Config, root: Path, needs: list[str]) -> dict[str, Any]:
         "steps": [
             _checkout(config),
             *_python_steps(config),
-            {"uses": _uses(config, "actions/download-artifact"),
-             "with": {"pattern": ARTIFACT + "*", "merge-multiple": True, "path": "artifacts"}},
+            _download_all(config),
             {"name": "Open, update or close the failure issue",
              "run": _command(config, root, "alert", "--builds", "artifacts/" + _relative(config.root / "builds", root)) + "\n"},
         ],
