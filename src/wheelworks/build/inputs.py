@@ -20,7 +20,7 @@ from typing import Protocol
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.records import BuildRecord, TargetRecord
 from wheelworks.config.model import Config
-from wheelworks.shared.hashes import digest
+from wheelworks.shared.hashes import digest, file_sha256
 
 _TOOLS = ("wheelworks", "auditwheel", "delocate", "delvewheel", "build", "abi3audit")
 
@@ -69,6 +69,15 @@ def candidates(key: str, records: Sequence[BuildRecord]) -> Iterator[tuple[Build
         for target in record.targets:
             if target.key == key and target.status == "ok" and target.wheel and target.sha256:
                 yield record, target
+
+
+def wheelhouse_sha256(wheelhouse: Path) -> Callable[[str], str | None]:
+    """A wheel file name's sha256 in ``wheelhouse``, None if it is not there: what
+    ``reusable`` checks a record against."""
+    def sha256(name: str) -> str | None:
+        path = wheelhouse / name
+        return file_sha256(path) if path.is_file() else None
+    return sha256
 
 
 def reusable(key: str, records: Sequence[BuildRecord],

@@ -22,7 +22,7 @@ from packaging.utils import parse_wheel_filename
 
 from wheelworks.build import abi, interpreters, libraries, sbom, steps, toolchain, tools, vendoring
 from wheelworks.build.frontend import Frontend, frontend
-from wheelworks.build.inputs import Published, candidates, reusable, target_key, tool_versions
+from wheelworks.build.inputs import Published, candidates, reusable, target_key, tool_versions, wheelhouse_sha256
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
 from wheelworks.build.reproducible import commit_epoch
@@ -345,11 +345,7 @@ class _Reuse:
         if not key:
             return False
 
-        def sha256(name: str) -> str | None:
-            path = self.wheelhouse / name
-            return file_sha256(path) if path.is_file() else None
-
-        found = reusable(key, self.earlier, sha256)
+        found = reusable(key, self.earlier, wheelhouse_sha256(self.wheelhouse))
         if found is not None:
             self._taken(job, *found, where=None)
             return True

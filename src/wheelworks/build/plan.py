@@ -15,7 +15,7 @@ from pathlib import Path
 
 from wheelworks.build import interpreters, libraries, toolchain
 from wheelworks.build.frontend import frontend
-from wheelworks.build.inputs import candidates, reusable, target_key, tool_versions
+from wheelworks.build.inputs import candidates, reusable, target_key, tool_versions, wheelhouse_sha256
 from wheelworks.build.pipeline import BuildOptions
 from wheelworks.build.records import Records
 from wheelworks.build.source import checkout, resolve, uncommitted
@@ -23,7 +23,6 @@ from wheelworks.build.targets import build_matrix, require_targets
 from wheelworks.config.model import Config
 from wheelworks.shared import platforms
 from wheelworks.shared.cache import Cache
-from wheelworks.shared.hashes import file_sha256
 from wheelworks.shared.masking import without_credentials
 
 
@@ -65,10 +64,6 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
         store = Records(options.builds_dir)
         earlier = [] if options.rebuild else store.recent()
 
-        def sha256(name: str) -> str | None:
-            path = options.wheelhouse / name
-            return file_sha256(path) if path.is_file() else None
-
         tools = tool_versions()
         result = []
         for target in targets:
@@ -79,7 +74,7 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
                                            config.build.requires_max_age * 3600.0)
                 key = target_key(config, target.identifier, tree.source, [lib.key for lib in planned], interpreter,
                                  chosen.name, requires, tools, options.settings.image)
-                hit = reusable(key, earlier, sha256)
+                hit = reusable(key, earlier, wheelhouse_sha256(options.wheelhouse))
                 if hit is None and options.published is not None and not options.rebuild:
                     hit = next(candidates(key, options.published.records()), None)  # its bytes are checked when taken
                     where = f" in {options.published.where}"
