@@ -26,8 +26,8 @@ _stopping = threading.Event()
 
 def stop_all() -> None:
     """End every running command and refuse new ones: the build was interrupted."""
-    _stopping.set()
-    with _running_lock:
+    with _running_lock:  # after this, run() either sees the flag or has its command listed here
+        _stopping.set()
         procs = list(_running)
     for proc in procs:
         _end(proc)
@@ -70,22 +70,24 @@ def run(
     if log is None:
         return _probe(argv, shown, shell, cwd, env, timeout)
     log.parent.mkdir(parents=True, exist_ok=True)
-    if _stopping.is_set():
-        raise CommandError(f"interrupted before {brief(mask(shown))!r} started")
     with log.open("a", encoding="utf-8") as stream:
         stream.write(f"+ {mask(shown)}\n")
         stream.flush()
-        try:
-            proc = subprocess.Popen(
-                argv, shell=shell, cwd=cwd, env=dict(env) if env is not None else None,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE if capture else subprocess.STDOUT,
-                text=True, errors="replace", start_new_session=os.name == "posix",
-            )
-        except OSError as exc:
-            stream.write(f"{exc}\n")
-            raise CommandError(f"cannot run {brief(mask(shown))!r}: {exc.strerror}") from None
+        # Checked, started and listed under one lock: a command that started after
+        # stop_all() took its list would run on after the build ended.
         with _running_lock:
+            if _stopping.is_set():
+                raise CommandError(f"interrupted before {brief(mask(shown))!r} started")
+            try:
+                proc = subprocess.Popen(
+                    argv, shell=shell, cwd=cwd, env=dict(env) if env is not None else None,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+                    text=True, errors="replace", start_new_session=os.name == "posix",
+                )
+            except OSError as exc:
+                stream.write(f"{exc}\n")
+                raise CommandError(f"cannot run {brief(mask(shown))!r}: {exc.strerror}") from None
             _running.add(proc)
         try:
             return _finish(proc, stream, shown, log, capture, timeout)
