@@ -13,11 +13,16 @@ import sys
 import textwrap
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures import _git
+from wheelworks.build import interpreters
+from wheelworks.build.frontend import frontend
+from wheelworks.shared import platforms
+from wheelworks.shared.cache import Cache
 from wheelworks.config.settings import from_environment
 from wheelworks import cli
 from wheelworks.ci import watch
@@ -186,6 +191,30 @@ def test_a_new_release_of_a_build_requirement_rebuilds_once_resolved_again(pytho
     if frontend == "build[uv]":
         used = [p.name for p in (cache / "buildenvs").glob("*/lib/python*/site-packages/wwhelper-*.dist-info")]
         assert sorted(used) == ["wwhelper-1.0.dist-info", "wwhelper-1.1.dist-info"]  # a new environment, the old one kept
+
+
+def test_a_resolution_a_published_record_carries_stands_for_one_made_here_while_young(pythons, tmp_path):
+    # A fresh runner has no resolution of its own; the container's records carry theirs.
+    (interpreter,) = interpreters.discover(pythons[-1:], (), from_environment(os.environ), platforms.native().os).values()
+    source = tmp_path / "project"
+    source.mkdir()
+    (source / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools>=61"]\n')
+    chosen = frontend("build[uv]", os.environ, ())
+    now, hour = time.time(), 3600.0
+
+    def requires(cache: str, log: str, at: float, known=()):
+        return chosen.requires(interpreter, source, Cache(tmp_path / cache), os.environ, tmp_path / log, at, hour,
+                               known)
+
+    made = requires("first", "first.log", now)
+    assert "uv" in (tmp_path / "first.log").read_text() and any(p.startswith("setuptools==") for p in made.pins)
+    taken = requires("fresh", "taken.log", now + 60, [made])
+    assert taken == made and not (tmp_path / "taken.log").exists()  # nothing ran
+    assert requires("fresh", "kept.log", now + 120) == made and not (tmp_path / "kept.log").exists()  # and kept
+
+    elsewhere = [replace(made, time=now - 2 * hour), replace(made, of="another interpreter or requirements")]
+    again = requires("other", "again.log", now, elsewhere)
+    assert again.time == now and "pip compile" in (tmp_path / "again.log").read_text()  # too old, or not this one's
 
 
 def test_a_folder_project_holding_its_outputs_and_the_cache_is_reused(pythons, tmp_path):

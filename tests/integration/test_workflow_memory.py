@@ -132,6 +132,9 @@ def test_an_unchanged_nightly_takes_the_containers_wheels_and_publishes_nothing(
     cache = second.root / "linux-linux-x86_64" / "workspace" / ".wheelworks-cache"
     assert not (cache / "libraries").exists() and not (cache / "prefixes").exists()  # no library was built
     assert [p.name for p in (cache / "buildenvs").iterdir() if p.is_dir()] == []  # nor a build environment
+    # Nor were the build requirements resolved again: the first run's resolution came with its records.
+    assert [t.build_requires_at for t in record.targets] == [t.build_requires_at for t in built.targets]
+    assert all(t.build_requires_at for t in record.targets)
     # (What this costs against a cold build: bench/reuse.py prints it.)
     second.run_job(workflow, "publish")
     assert _contents(container) == published  # nothing uploaded, nothing rewritten

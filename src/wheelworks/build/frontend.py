@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,38 +46,56 @@ class BuildEnvironment:
 
 
 @dataclass(frozen=True)
+class Resolution:
+    """A build environment's requirements resolved to exact versions (``name==version``),
+    when, and of what: the digest of the interpreter and the requirements as written."""
+
+    pins: tuple[str, ...]
+    time: float
+    of: str
+
+
+@dataclass(frozen=True)
 class Frontend:
     name: str  # one of FRONTENDS, after any fallback
     uv: Path | None = None  # the uv binary, for "build[uv]" and "uv"
     config_settings: tuple[tuple[str, str], ...] = ()  # [build] config-settings, for the backend's every hook
 
     def requires(self, interpreter: Interpreter, source: Path, cache: Cache, env: Mapping[str, str], log: Path,
-                 now: float, max_age: float) -> tuple[str, ...]:
+                 now: float, max_age: float, known: Iterable[Resolution] = ()) -> Resolution:
         """What the build environment holds: build-system.requires (and pypa/build)
         resolved with uv to exact versions, again once the last resolution is ``max_age``
         seconds old, so a new release of a build requirement reaches the nightlies (and,
-        being in the input key, rebuilds their targets). Without uv, or offline with no
-        earlier resolution, the requirements as written."""
+        being in the input key, rebuilds their targets). ``known`` are resolutions made
+        elsewhere (a container's records carry theirs): one of the same requirements on
+        the same interpreter, young enough, is as good as this machine's own. Without uv,
+        or offline with no earlier resolution, the requirements as written."""
         specs = sorted({*build_requires(source), *(FRONTEND_REQUIREMENTS if self.name != "uv" else ())})
+        of = digest([str(interpreter.path.resolve()), interpreter.build, specs])
         if self.uv is None:
-            return tuple(specs)
-        key = digest([str(interpreter.path.resolve()), interpreter.build, specs])
-        saved = cache.path("buildenvs", f"py{interpreter.key}-{key[:12]}.resolved.json")
-        earlier = _read_resolution(saved)
-        if earlier is not None and 0 <= now - earlier[0] < max_age:
-            return earlier[1]
+            return Resolution(tuple(specs), now, of)
+        saved = cache.path("buildenvs", f"py{interpreter.key}-{of[:12]}.resolved.json")
+        local = _read_resolution(saved)
+        earlier = [r for r in (local, *known) if r is not None and r.of == of]
+        fresh = [r for r in earlier if 0 <= now - r.time < max_age]
+        if fresh:
+            newest = max(fresh, key=lambda r: r.time)
+            if newest != local:  # kept here, for builds on this machine without the container
+                _write_resolution(saved, newest)
+            return newest
         with tempfile.TemporaryDirectory() as tmp:
             wanted = Path(tmp) / "requires.txt"
             wanted.write_text("\n".join(specs) + "\n", encoding="utf-8")
             try:
                 out = run([self.uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python",
                            interpreter.path, wanted], log=log, env=env, capture=True)
-            except CommandError:
-                return earlier[1] if earlier else tuple(specs)  # offline: what was resolved last, or as written
+            except CommandError:  # offline: what was resolved last, or as written
+                return max(earlier, key=lambda r: r.time) if earlier else Resolution(tuple(specs), now, of)
         # name==version per line (a direct reference stays "name @ url"); no comments or options
         pins = tuple(sorted(line.strip() for line in out.splitlines() if line.strip()[:1] not in ("", "#", "-")))
-        atomic.write_text(saved, json.dumps({"time": now, "pins": pins}) + "\n")
-        return pins
+        resolved = Resolution(pins, now, of)
+        _write_resolution(saved, resolved)
+        return resolved
 
     def prepare(self, interpreter: Interpreter, cache: Cache, log: Path, os_name: str, source: Path,
                 env: Mapping[str, str], requires: Sequence[str]) -> BuildEnvironment:
@@ -173,12 +191,16 @@ def build_requires(source: Path) -> list[str]:
     return sorted(str(r) for r in requires)
 
 
-def _read_resolution(path: Path) -> tuple[float, tuple[str, ...]] | None:
+def _read_resolution(path: Path) -> Resolution | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return float(data["time"]), tuple(data["pins"])
+        return Resolution(tuple(data["pins"]), float(data["time"]), str(data["of"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _write_resolution(path: Path, resolved: Resolution) -> None:
+    atomic.write_text(path, json.dumps({"time": resolved.time, "pins": resolved.pins, "of": resolved.of}) + "\n")
 
 
 def only_wheel(folder: Path, made_by: str) -> Path:

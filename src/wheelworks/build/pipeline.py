@@ -21,7 +21,7 @@ from typing import Literal, Protocol, TypeVar
 from packaging.utils import parse_wheel_filename
 
 from wheelworks.build import abi, interpreters, libraries, sbom, steps, toolchain, tools, vendoring
-from wheelworks.build.frontend import Frontend, frontend
+from wheelworks.build.frontend import Frontend, Resolution, frontend
 from wheelworks.build.inputs import Published, candidates, reusable, target_key, tool_versions, wheelhouse_sha256
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.build.records import BuildRecord, LibraryRecord, Records, StepRecord, TargetRecord
@@ -145,30 +145,28 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         how = libraries.LibraryBuild(cache=cache, platform=platform, logs=store.folder(record.id) / "logs" / "libraries",
                                      jobs=options.jobs, env=options.env)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
-        with wall.timing("resolve build requirements"):
-            resolved = _resolve_requires(config, options, cache, chosen, tree, found, store, record)
-        requires = {python: pins for python, (pins, _) in resolved.items()}
         # Every key is known before anything is built: a target whose wheel is reused needs
         # no library, so an unchanged build builds nothing at all.
-        keyed = time.monotonic()
-        library_keys = [planned.key for planned in libraries.plan(config.libraries, how)]
-        versions_of_tools = tool_versions()
+        with wall.timing("keys (resolving build requirements)"):
+            library_keys = [planned.key for planned in libraries.plan(config.libraries, how)]
+            keyed = keyed_targets(config, options, cache, chosen, tree, found, targets, library_keys,
+                                  lambda python: store.log(record.id, "requires", python))
+        reusing = time.monotonic()
         jobs = []
         for target, result in zip(targets, record.targets, strict=True):
-            if target.python in found:
-                result.build_requires = list(requires[target.python])
-                result.key = target_key(config, target.identifier, tree.source, library_keys, found[target.python],
-                                        chosen.name, requires[target.python], versions_of_tools,
-                                        options.settings.image)
+            if target.identifier in keyed:
+                made = keyed[target.identifier]
+                result.key, result.build_requires = made.key, list(made.resolution.pins)
+                result.build_requires_at, result.build_requires_of = made.resolution.time, made.resolution.of
                 jobs.append(_Job(target, result, found[target.python], Phases()))
-                jobs[-1].phases.add("resolve build requirements", resolved[target.python][1])
+                jobs[-1].phases.add("resolve build requirements", made.seconds)
         reuse = _Reuse(store=store, reporter=reporter, wheelhouse=options.wheelhouse,
                        earlier=[] if options.rebuild else store.recent(but=record.id),
                        published=None if options.rebuild else options.published)
         jobs = [job for job in jobs if not reuse.take(job)]
-        wall.add("keys and reuse", time.monotonic() - keyed)
+        wall.add("reuse", time.monotonic() - reusing)
         if jobs:
-            _build_targets(config, options, how, tree, chosen, requires, jobs, record, store, reporter, work,
+            _build_targets(config, options, how, tree, chosen, jobs, record, store, reporter, work,
                            interrupted, wall)
         record.status = "ok" if all(t.status in ("ok", "missing") for t in record.targets) else "failed"
         if record.status == "failed":
@@ -191,7 +189,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
 
 
 def _build_targets(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout,
-                   chosen: Frontend, requires: Mapping[str, tuple[str, ...]], jobs: list[_Job], record: BuildRecord,
+                   chosen: Frontend, jobs: list[_Job], record: BuildRecord,
                    store: Records, reporter: Reporter, work: Path, interrupted: threading.Event,
                    wall: Phases) -> None:
     """The libraries, then each job's build, repair and test, several at once within ``-j``."""
@@ -205,7 +203,7 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
         epoch=epoch, env=options.env,
         environment={k: reveal(v, f"build.environment.{k}", options.settings.private_key)
                      for k, v in config.build.environment.items()},
-        requires=requires,
+        requires={job.target.python: tuple(job.result.build_requires) for job in jobs},
         recipe_stems=frozenset(vendoring.library_stems(lib.prefix for lib in prefix.libraries)),
         recipe_sources=tuple(
             sbom.RecipeSource(recipe.name, recipe.version, recipe.url, built.source, recipe.license,
@@ -233,23 +231,53 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
         wall.add("targets", time.monotonic() - targets)
 
 
-def _resolve_requires(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
-                      found: Mapping[str, Interpreter], store: Records,
-                      record: BuildRecord) -> dict[str, tuple[tuple[str, ...], float]]:
-    """Per CPython, the exact build requirements its build environment holds, and the
-    seconds resolving them took; resolved
-    for every CPython at once (waiting on the index more than on a CPU, whatever -j says)
-    when the last resolution has expired."""
+@dataclass(frozen=True)
+class Keyed:
+    """A target's input key and the resolution of build requirements that went into it."""
+
+    key: str
+    resolution: Resolution
+    seconds: float  # resolving took
+
+
+def keyed_targets(config: Config, options: BuildOptions, cache: Cache, chosen: Frontend, tree: Checkout,
+                  found: Mapping[str, Interpreter], targets: Sequence[Target], library_keys: Sequence[str],
+                  log: Callable[[str], Path]) -> dict[str, Keyed]:
+    """The input key of each target whose CPython is here (by identifier), as a build
+    and its dry run compute it. Build requirements are resolved for every CPython at once
+    (waiting on the index more than on a CPU, whatever -j says), when neither this
+    machine's last resolution nor one a published record carries is young enough."""
     now, max_age = time.time(), config.build.requires_max_age * 3600.0
-    pythons = sorted(p for p in {t.python for t in record.targets} if p in found)
-    def resolve(python: str) -> tuple[tuple[str, ...], float]:
+    known = _published_resolutions(options)
+    pythons = sorted({t.python for t in targets if t.python in found})
+
+    def resolve(python: str) -> tuple[Resolution, float]:
         start = time.monotonic()
-        pins = chosen.requires(found[python], tree.tree, cache, options.env, store.log(record.id, "requires", python),
-                               now, max_age)
-        return pins, time.monotonic() - start
+        resolved = chosen.requires(found[python], tree.tree, cache, options.env, log(python), now, max_age, known)
+        return resolved, time.monotonic() - start
 
     with ThreadPoolExecutor(max_workers=max(len(pythons), 1)) as pool:
-        return dict(zip(pythons, pool.map(resolve, pythons), strict=True))
+        resolved = dict(zip(pythons, pool.map(resolve, pythons), strict=True))
+    tools_here = tool_versions()
+    return {
+        t.identifier: Keyed(target_key(config, t.identifier, tree.source, library_keys, found[t.python], chosen.name,
+                                       resolved[t.python][0].pins, tools_here, options.settings.image),
+                            *resolved[t.python])
+        for t in targets if t.python in found
+    }
+
+
+def _published_resolutions(options: BuildOptions) -> list[Resolution]:
+    """The resolutions the published records carry (none when the container cannot be
+    read: taking its wheels then fails too, and says so)."""
+    if options.published is None or options.rebuild:
+        return []
+    try:
+        records = options.published.records()
+    except WheelworksError:
+        return []
+    return [Resolution(tuple(t.build_requires), t.build_requires_at, t.build_requires_of)
+            for r in records for t in r.targets if t.build_requires_of and t.build_requires_at is not None]
 
 
 def failure_summary(record: BuildRecord, folder: Path) -> str:

@@ -9,14 +9,13 @@ build would compute.
 from __future__ import annotations
 
 import tempfile
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wheelworks.build import interpreters, libraries, toolchain
 from wheelworks.build.frontend import frontend
-from wheelworks.build.inputs import candidates, reusable, target_key, tool_versions, wheelhouse_sha256
-from wheelworks.build.pipeline import BuildOptions
+from wheelworks.build.inputs import candidates, reusable, wheelhouse_sha256
+from wheelworks.build.pipeline import BuildOptions, keyed_targets
 from wheelworks.build.records import Records
 from wheelworks.build.source import checkout, resolve, uncommitted
 from wheelworks.build.targets import build_matrix, require_targets
@@ -64,23 +63,21 @@ def plan_build(config: Config, options: BuildOptions) -> BuildPlan:
         store = Records(options.builds_dir)
         earlier = [] if options.rebuild else store.recent()
 
-        tools = tool_versions()
+        keyed = keyed_targets(config, replace(options, settings=replace(options.settings, env=env)), cache, chosen,
+                              tree, found, targets, [lib.key for lib in planned], lambda python: log)
         result = []
         for target in targets:
-            interpreter = found.get(target.python)
+            made = keyed.get(target.identifier)
             reused = None
-            if interpreter is not None:
-                requires = chosen.requires(interpreter, tree.tree, cache, env, log, time.time(),
-                                           config.build.requires_max_age * 3600.0)
-                key = target_key(config, target.identifier, tree.source, [lib.key for lib in planned], interpreter,
-                                 chosen.name, requires, tools, options.settings.image)
-                hit = reusable(key, earlier, wheelhouse_sha256(options.wheelhouse))
+            if made is not None:
+                hit = reusable(made.key, earlier, wheelhouse_sha256(options.wheelhouse))
                 if hit is None and options.published is not None and not options.rebuild:
-                    hit = next(candidates(key, options.published.records()), None)  # its bytes are checked when taken
+                    hit = next(candidates(made.key, options.published.records()), None)  # its bytes are checked when taken
                     where = f" in {options.published.where}"
                 else:
                     where = ""
                 reused = f"{hit[1].reused_from or hit[0].id}{where}" if hit else None
+            interpreter = found.get(target.python)
             result.append(PlannedTarget(target.identifier, interpreter.path if interpreter else None, reused))
         changed = tuple(uncommitted(config.project, log, options.env))
     return BuildPlan(config.project.build_commit, tree.commit, tuple(planned), tuple(result), options.wheelhouse, changed)

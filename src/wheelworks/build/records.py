@@ -47,6 +47,8 @@ class TargetRecord:
     built_by: str | None = None  # for a limited-API wheel tested here: the target that built it
     key: str | None = None  # the input key (inputs.py): equal keys, equal wheels
     build_requires: list[str] = field(default_factory=list)  # what its build environment held, name==version
+    build_requires_at: float | None = None  # when they were resolved (a fresh runner may take that resolution)
+    build_requires_of: str | None = None  # the digest of the interpreter and requirements they were resolved from
     reused_from: str | None = None  # the build whose wheel this target reused, nothing having changed
     vendored: list[str] = field(default_factory=list)  # recipe libraries the test loaded from the wheel itself
     host_copies: list[str] = field(default_factory=list)  # recipe libraries the policy leaves to the host (libz.so.1)
