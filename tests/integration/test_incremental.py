@@ -19,17 +19,17 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import _git
+from wheelworks import cli
 from wheelworks.build import interpreters
 from wheelworks.build.frontend import frontend
-from wheelworks.shared import platforms
-from wheelworks.shared.cache import Cache
-from wheelworks.config.settings import from_environment
-from wheelworks import cli
-from wheelworks.ci import watch
-from wheelworks.config.model import load
-from wheelworks.containers.local import LocalStore
 from wheelworks.build.pipeline import BuildOptions
 from wheelworks.build.records import Records
+from wheelworks.ci import watch
+from wheelworks.config.model import load
+from wheelworks.config.settings import from_environment
+from wheelworks.containers.local import LocalStore
+from wheelworks.shared import platforms
+from wheelworks.shared.cache import Cache
 
 pytestmark = pytest.mark.slow
 

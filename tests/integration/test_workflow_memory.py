@@ -18,7 +18,7 @@ import pytest
 from tests.fake_github import FakeGitHub
 from tests.fixtures import GIT, libtally_recipe
 from tests.helpers import serving
-from tests.workflow_harness import Runner, StepFailed, image_pythons, load
+from tests.workflow_harness import Runner, image_pythons, load
 from wheelworks import cli
 from wheelworks.build import interpreters
 from wheelworks.build.records import BuildRecord
