@@ -17,8 +17,8 @@ from tests.helpers import make_wheel
 from wheelworks import cli
 from wheelworks.containers import SCRATCH, claim_key, file_key
 from wheelworks.containers.local import LocalStore
-from wheelworks.containers.state import sweep
 from wheelworks.containers.publish import publish
+from wheelworks.containers.state import sweep
 
 pytestmark = pytest.mark.slow
 
@@ -26,8 +26,11 @@ SLEEP = "61.25"  # a duration no other process on the machine sleeps for
 
 
 def _start(config: Path, cache: Path) -> subprocess.Popen[str]:
+    # A suite started in the background by a shell without job control (`.ci/run &`) has
+    # SIGINT ignored, and the child would inherit that: Ctrl-C is the terminal's, here ours.
     return subprocess.Popen([sys.executable, "-m", "wheelworks", "build", "--config", str(config), "--cache-dir",
-                             str(cache), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(cache), "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 120) -> None:
@@ -41,6 +44,13 @@ def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 120) -> 
 def _sleepers() -> list[str]:
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if line.strip() == f"sleep {SLEEP}"]
+
+
+def _signals(pid: int) -> str:
+    """What a process blocks, ignores and handles (the masks a child inherits decide whether it hears one)."""
+    status = Path(f"/proc/{pid}/status")
+    lines = status.read_text().splitlines() if status.exists() else []
+    return ", ".join(line.replace("\t", " ") for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
 
 
 def _record(config: Path) -> dict:
@@ -60,7 +70,13 @@ def test_an_interrupted_build_stops_at_once_and_says_so(make_config, pythons, tm
     _wait_for(marker, proc)
     started = time.monotonic()
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        masks = _signals(proc.pid)
+        proc.kill()
+        subprocess.run(["pkill", "-f", f"sleep {SLEEP}"])  # or the next case finds this one's hook
+        pytest.fail(f"the build outlived {sig!r} ({masks})")
     assert time.monotonic() - started < 10
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     record = _record(config)
