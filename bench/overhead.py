@@ -1,19 +1,25 @@
-"""How much does wheelworks add to the best by-hand path, and what does it save? Prints a table.
+"""How much does wheelworks add to the best by-hand path, and what does it save? Prints a table
+per project.
 
-For every CPython 3.8-3.13 on the machine, the fixture project (a C extension linking
-libtally) is built, in one run:
+For every CPython 3.8-3.13 on the machine, each project is built, in one run:
 
-  (a) by hand, as a careful maintainer would, serially, every step timed, uv's cache warm:
-      per interpreter `uv build --wheel`, `auditwheel repair`, `uv venv`, `uv pip install`
-      and the test command (libtally is built once by hand, untimed);
+  (a) by hand, as a careful maintainer would, serially, every step timed, uv's cache warm
+      (a first untimed round warms it): the C library once with CMake, then per
+      interpreter `uv build --wheel`, `auditwheel repair`, `uv venv`, `uv pip install` and
+      the test command;
   (b) `wheelworks build -j 1` with an empty wheelworks cache;
-  (c) `wheelworks build -j 2 --rebuild`: everything again, the cache warm (ccache hits);
-  (d) `wheelworks build -j 2` on the same commit: nothing changed;
+  (c) `wheelworks build --rebuild` (default -j: the CPU count) with an empty cache;
+  (d) `wheelworks build` on the same commit: nothing changed;
   (e) the same after a commit that changes one Python file;
-  (f) the same after a commit that changes the C file (ccache hits for the rest).
+  (f) the same after a commit that changes the C (or Cython) file: the compiler cache hits
+      for the rest.
+
+The projects: the fixture (pytally, a C extension linking libtally) and PyYAML 6.0.4, its
+Cython-generated `yaml._yaml` linking libyaml 0.2.5 (Debian's upstream tarball) built by its
+CMake recipe; PyYAML's sources come from the real-project tests' cache, fetched on first use.
 
 Run it from the repository's root on a quiet machine (compare only ratios of one run):
-    .venv/bin/python bench/overhead.py [--frontend uv]
+    .venv/bin/python bench/overhead.py [--project fixture|pyyaml] [--frontend uv]
 """
 
 from __future__ import annotations
@@ -24,48 +30,109 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import fixtures  # noqa: E402
+from tests import fixtures, real_sources  # noqa: E402
 
 from wheelworks.build import interpreters  # noqa: E402
 from wheelworks.config.settings import from_environment  # noqa: E402
 from wheelworks.shared import platforms  # noqa: E402
+from wheelworks.shared.hashes import file_sha256  # noqa: E402
 
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
-TEST = "import pytally; assert pytally.sum(2, 3, 4) == 9"
 SCRIPTS = Path(sys.executable).parent
 
 
+@dataclass(frozen=True)
+class Project:
+    name: str
+    repo: Path  # a git repository on main, which rows (e) and (f) commit to
+    library: tuple[str, str, Path]  # the C library: name, version, release tarball
+    cmake_args: tuple[str, ...]  # for its by-hand build and its recipe
+    build_env: dict[str, str]  # what the project's build needs set, by hand and in [build] environment
+    test: str  # python code: the import check
+    python_file: str  # changed in (e)
+    c_file: str  # changed in (f)
+
+    def config(self, folder: Path, pythons: list[str], frontend: str) -> Path:
+        name, version, tarball = self.library
+        recipe = "\n".join([
+            "[[library]]", f'name = "{name}"', f'version = "{version}"', f'url = "{tarball.as_uri()}"',
+            f'sha256 = "{file_sha256(tarball)}"', 'system = "cmake"', f"args = {list(self.cmake_args)!r}"])
+        environment = "".join(f'{k} = "{v}"\n' for k, v in self.build_env.items())
+        command = json.dumps(f"python -c '{self.test}'")  # a TOML string: JSON's quoting is TOML's
+        config = folder / "wheelworks.toml"
+        config.write_text(
+            f'[project]\nname = "{self.name}"\nrepo = "{self.repo}"\nbuild-commit = "main"\n\n'
+            f'[build]\npython = {pythons!r}\nfrontend = "{frontend}"\n\n'
+            + (f"[build.environment]\n{environment}\n" if environment else "")
+            + f"{recipe}\n\n[test]\ncommand = {command}\n")
+        return config
+
+
+def fixture(work: Path) -> Project:
+    tarball, _ = fixtures.libtally_tarball(work)
+    return Project("pytally", fixtures.pytally_repo(work / "pytally"), ("libtally", "1.2.3", tarball), (), {},
+                   "import pytally; assert pytally.sum(2, 3, 4) == 9", "src/pytally/__init__.py", "src/_tally.c")
+
+
+def pyyaml(work: Path) -> Project:
+    dl = real_sources.fetch()
+    repo = work / "pyyaml"
+    with tarfile.open(dl / "pyyaml-6.0.4.tar.gz") as sdist:
+        sdist.extractall(work, filter="data")
+    (work / "pyyaml-6.0.4").rename(repo)
+    fixtures._git(repo, "init", "-q", "-b", "main")
+    fixtures._git(repo, "add", "-A")
+    fixtures._git(repo, "commit", "-q", "-m", "PyYAML 6.0.4")
+    return Project("PyYAML", repo, ("libyaml", "0.2.5", dl / real_sources.DEBIAN["libyaml"]), ("-DBUILD_SHARED_LIBS=ON",),
+                   {"PYYAML_FORCE_LIBYAML": "1"},  # a failed libyaml build is an error, not a pure-Python wheel
+                   "import yaml; assert yaml.__with_libyaml__; assert yaml.load(\"a: 1\", Loader=yaml.CLoader) == {\"a\": 1}",
+                   "lib/yaml/__init__.py", "yaml/_yaml.pyx")
+
+
+PROJECTS: dict[str, Callable[[Path], Project]] = {"fixture": fixture, "pyyaml": pyyaml}
+
+
 def sh(*cmd: object, **kw: object) -> None:
-    subprocess.run([str(c) for c in cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    done = subprocess.run([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+    if done.returncode:
+        sys.exit(f"{' '.join(map(str, cmd))}: exit {done.returncode}\n{done.stderr[-3000:]}")
 
 
-def timed(action) -> float:
+def timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
 
 
-def baseline(pythons: dict, work: Path, repo: Path) -> float:
-    """(a): the by-hand steps per interpreter, with uv; a first untimed round warms uv's cache."""
-    prefix = work / "prefix"
-    sh("cmake", "-S", fixtures.FIXTURES / "libtally", "-B", work / "lib-build", f"-DCMAKE_INSTALL_PREFIX={prefix}",
-       "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_INSTALL_LIBDIR=lib")
-    sh("cmake", "--build", work / "lib-build")
-    sh("cmake", "--install", work / "lib-build")
-    env = {**os.environ, "CPATH": str(prefix / "include"), "LIBRARY_PATH": str(prefix / "lib")}
+def baseline(project: Project, pythons: dict, work: Path) -> float:
+    """(a): the by-hand steps; a first untimed round warms uv's cache."""
     clean = {k: v for k, v in os.environ.items() if k not in ("CPATH", "LIBRARY_PATH", "LD_LIBRARY_PATH")}
     uv = SCRIPTS / "uv"
 
     def run_all(round_: str) -> None:
+        here = work / f"baseline-{round_}"
+        here.mkdir()
+        with tarfile.open(project.library[2]) as archive:
+            archive.extractall(here / "lib-src", filter="data")
+        (src,) = (here / "lib-src").iterdir()
+        prefix = here / "prefix"
+        sh("cmake", "-S", src, "-B", here / "lib-build", f"-DCMAKE_INSTALL_PREFIX={prefix}",
+           "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_INSTALL_LIBDIR=lib", *project.cmake_args)
+        sh("cmake", "--build", here / "lib-build", "--parallel", os.cpu_count() or 1)
+        sh("cmake", "--install", here / "lib-build")
+        env = {**clean, **project.build_env, "CPATH": str(prefix / "include"), "LIBRARY_PATH": str(prefix / "lib")}
         for version, interpreter in pythons.items():
-            out = work / f"baseline-{round_}-{version}"
-            source = shutil.copytree(repo, out / "src")
+            out = here / version
+            source = shutil.copytree(project.repo, out / "src", ignore=shutil.ignore_patterns(".git"))
             sh(uv, "build", "--wheel", "--python", interpreter.path, "--out-dir", out / "dist", source, env=env)
             (wheel,) = (out / "dist").glob("*.whl")
             sh(SCRIPTS / "auditwheel", "repair", "-w", out / "wheelhouse", wheel,
@@ -74,7 +141,7 @@ def baseline(pythons: dict, work: Path, repo: Path) -> float:
             sh(uv, "venv", "--quiet", "--python", interpreter.path, out / "venv", env=clean)
             sh(uv, "pip", "install", "--quiet", "--python", out / "venv" / "bin" / "python", repaired, env=clean)
             (out / "cwd").mkdir()
-            sh(out / "venv" / "bin" / "python", "-c", TEST, cwd=out / "cwd", env=clean)
+            sh(out / "venv" / "bin" / "python", "-c", project.test, cwd=out / "cwd", env=clean)
 
     run_all("warm-up")
     return timed(lambda: run_all("timed"))
@@ -86,42 +153,61 @@ def _commit(repo: Path, path: str, text: str) -> None:
     fixtures._git(repo, "commit", "-q", "-am", f"change {path}")
 
 
-def wheelworks(config: Path, cache: Path, jobs: int, *extra: str) -> tuple[float, dict]:
+def wheelworks(config: Path, cache: Path, *extra: object) -> tuple[float, dict]:
     seconds = timed(lambda: sh(sys.executable, "-m", "wheelworks", "build", "--config", config,
-                               "--cache-dir", cache, "-j", jobs, *extra))
+                               "--cache-dir", cache, *extra))
     builds = sorted((config.parent / "builds").glob("*/record.json"))
     return seconds, json.loads(builds[-1].read_text())
+
+
+def measure(project: Project, pythons: dict, work: Path, frontend: str) -> tuple[float, dict[str, tuple[float, dict]]]:
+    a = baseline(project, pythons, work)
+    (work / "cold").mkdir()
+    runs = {"b": wheelworks(project.config(work / "cold", list(pythons), frontend), work / "cache-cold", "-j", 1)}
+    (work / "wheels").mkdir()
+    config = project.config(work / "wheels", list(pythons), frontend)
+    runs["c"] = wheelworks(config, work / "cache", "--rebuild")
+    runs["d"] = wheelworks(config, work / "cache")
+    _commit(project.repo, project.python_file, "\n# a changed Python file\n")
+    runs["e"] = wheelworks(config, work / "cache")
+    comment = "\n# a changed Cython file\n" if project.c_file.endswith(".pyx") else "\n/* a changed C file */\n"
+    _commit(project.repo, project.c_file, comment)
+    runs["f"] = wheelworks(config, work / "cache")
+    return a, runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frontend", default="build[uv]", choices=["build", "build[uv]", "uv"])
+    parser.add_argument("--project", choices=list(PROJECTS), action="append", help="default: each")
+    parser.add_argument("--python", choices=VERSIONS, action="append", help="default: each one here")
     args = parser.parse_args()
 
-    found = interpreters.discover(VERSIONS, (), from_environment(os.environ), platforms.native().os)
+    wanted = args.python or VERSIONS
+    found = interpreters.discover(wanted, (), from_environment(os.environ), platforms.native().os)
     pythons = {v: found[v] for v in VERSIONS if v in found}
-    work = Path(tempfile.mkdtemp(prefix="wheelworks-bench-"))
-    try:
-        repo = fixtures.pytally_repo(work / "pytally")
-        tarball, sha256 = fixtures.libtally_tarball(work)
-        config = work / "wheels" / "wheelworks.toml"
-        config.parent.mkdir()
-        config.write_text(
-            f'[project]\nname = "pytally"\nrepo = "{repo}"\nbuild-commit = "main"\n\n'
-            f'[build]\npython = {list(pythons)!r}\nfrontend = "{args.frontend}"\n\n'
-            f'[[library]]\nname = "libtally"\nversion = "1.2.3"\nurl = "{tarball.as_uri()}"\n'
-            f'sha256 = "{sha256}"\nsystem = "cmake"\n\n[test]\ncommand = "python -c \'{TEST}\'"\n'
-        )
-        a = baseline(pythons, work, repo)
-        runs = {"b": wheelworks(config, work / "cache", 1)}
-        runs["c"] = wheelworks(config, work / "cache", 2, "--rebuild")
-        runs["d"] = wheelworks(config, work / "cache", 2)
-        _commit(repo, "src/pytally/__init__.py", "\n# a changed Python file\n")
-        runs["e"] = wheelworks(config, work / "cache", 2)
-        _commit(repo, "src/_tally.c", "\n/* a changed C file */\n")
-        runs["f"] = wheelworks(config, work / "cache", 2)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    print(f"pythons: {' '.join(pythons)}   frontend: {args.frontend}   cpus: {os.cpu_count()}")
+    for name in args.project or list(PROJECTS):
+        work = Path(tempfile.mkdtemp(prefix="wheelworks-bench-"))
+        try:
+            project = PROJECTS[name](work)
+            a, runs = measure(project, pythons, work, args.frontend)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print()
+        print(table(project, a, runs))
+        print()
+        print(breakdown(runs))
+
+
+def table(project: Project, a: float, runs: dict[str, tuple[float, dict]]) -> str:
+    labels = {
+        "b": "`wheelworks build -j 1`, empty cache",
+        "c": "`wheelworks build --rebuild` (default -j), empty cache",
+        "d": "`wheelworks build`, same commit (nothing changed)",
+        "e": "`wheelworks build`, one Python file changed",
+        "f": "`wheelworks build`, the C file changed",
+    }
 
     def hits(record: dict) -> str:
         counts = [t["ccache"] for t in record["targets"] if t.get("ccache")]
@@ -129,22 +215,12 @@ def main() -> None:
         cache = f"{sum(x['hits'] for x in counts)} hits / {sum(x['misses'] for x in counts)} misses" if counts else "-"
         return f"{cache}, {reused} of {len(record['targets'])} reused"
 
-    labels = {
-        "b": "`wheelworks build -j 1`, cold cache",
-        "c": "`wheelworks build -j 2 --rebuild`, warm cache",
-        "d": "`wheelworks build -j 2`, same commit (nothing changed)",
-        "e": "`wheelworks build -j 2`, one Python file changed",
-        "f": "`wheelworks build -j 2`, the C file changed",
-    }
-    print(f"pythons: {' '.join(pythons)}   frontend: {args.frontend}   cpus: {os.cpu_count()}")
-    print()
-    print("| run | seconds | ratio to (a) | compiler cache, reuse |")
-    print("|---|---:|---:|---|")
-    print(f"| (a) by hand: uv build + auditwheel + uv venv + uv pip install + test, serial, uv cache warm | {a:.1f} | 1.00 | - |")
-    for key, (seconds, record) in runs.items():
-        print(f"| ({key}) {labels[key]} | {seconds:.1f} | {seconds / a:.2f} | {hits(record)} |")
-    print()
-    print(breakdown(runs))
+    lines = [f"{project.name}:", "", "| run | seconds | ratio to (a) | compiler cache, reuse |", "|---|---:|---:|---|",
+             f"| (a) by hand: CMake once, then uv build + auditwheel + uv venv + uv pip install + test, serial, "
+             f"uv cache warm | {a:.1f} | 1.00 | - |"]
+    lines += [f"| ({key}) {labels[key]} | {seconds:.1f} | {seconds / a:.2f} | {hits(record)} |"
+              for key, (seconds, record) in runs.items()]
+    return "\n".join(lines)
 
 
 def breakdown(runs: dict[str, tuple[float, dict]]) -> str:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import fixtures  # noqa: E402
+from tests import fixtures, real_sources  # noqa: E402
 
 WHEELWORKS = Path(sys.executable).parent / "wheelworks"
-REAL = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelworks-tests" / "real" / "dl"
+REAL = real_sources.CACHE / "dl"
 
 
 def _run(folder: Path, cache: Path, *args: str) -> float:

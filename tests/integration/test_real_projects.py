@@ -4,91 +4,32 @@ id tells that the wheel carries the recipe's build, not a copy of the host's."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import textwrap
-import urllib.parse
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests import real_sources
 from tests.older_root import debian11, run_with_wheel
+from tests.real_sources import DEBIAN
 from wheelworks import cli
 from wheelworks.build.records import Records
+from wheelworks.shared.hashes import file_sha256
 
 pytestmark = [pytest.mark.slow, pytest.mark.real]
 
-# PyPI sdists, pinned by sha256: (project, version) -> sha256
-SDISTS = {
-    ("cffi", "2.1.1"): "dd31f52ea1086513bb9df30f8fcee9b8918323ae067a3d5b78bc826a000712be",
-    ("lz4", "4.4.5"): "5f0b9e53c1e82e88c10d7c180069363980136b9d7a8306c4dca4f760d60c39f0",
-    ("scikit-image", "0.26.0"): "f5f970ab04efad85c24714321fcc91613fcb64ef2a892a13167df2f3e59199fa",
-    ("pillow", "13.0.0"): "cdcd1ba258178f7356d74170c9a81ba4eab6a5d55748bc402a5a2a6fe6be3510",
-}
-DEBIAN = {"libffi": "libffi_3.4.4.orig.tar.gz", "lz4": "lz4_1.9.4.orig.tar.gz", "zlib": "zlib_1.2.13.dfsg.orig.tar.bz2",
-          "libpng1.6": "libpng1.6_1.6.39.orig.tar.gz", "freetype": "freetype_2.12.1+dfsg.orig.tar.xz",
-          "libjpeg-turbo": "libjpeg-turbo_2.1.5.orig.tar.gz", "tiff": "tiff_4.5.0.orig.tar.bz2"}
-
-
-def _apt_source() -> tuple[str, str, str]:
-    """(URI, suite, keyring) of the machine's Debian archive, from its own apt configuration."""
-    for path in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")):
-        for stanza in re.split(r"\n\s*\n", path.read_text()):  # deb822: one source per paragraph
-            fields = dict(re.findall(r"^([\w-]+):\s*(.+)$", stanza, re.MULTILINE))
-            if "debian" in fields.get("URIs", "") and "security" not in fields.get("URIs", ""):
-                return fields["URIs"].split()[0], fields["Suites"].split()[0], fields.get("Signed-By", "")
-    line = next(ln for ln in Path("/etc/apt/sources.list").read_text().splitlines() if ln.startswith("deb "))
-    parts = line.split()
-    return parts[1], parts[2], ""
-
-
 @pytest.fixture(scope="session")
 def sources() -> Path:
-    """The sdists (pip) and Debian's orig tarballs (apt-get source), fetched once into a cache."""
     if shutil.which("apt-get") is None:
         pytest.skip("no apt-get: the C library sources come from Debian source packages")
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelworks-tests" / "real"
-    dl = cache / "dl"
-    dl.mkdir(parents=True, exist_ok=True)
-    for (name, version), sha256 in SDISTS.items():
-        _sdist(name, version, sha256, dl)
-    if not all((dl / f).exists() for f in DEBIAN.values()):
-        apt = cache / "apt"
-        for sub in ("lists/partial", "cache", "parts"):
-            (apt / sub).mkdir(parents=True, exist_ok=True)
-        uri, suite, keyring = _apt_source()
-        signed = f"[signed-by={keyring}] " if keyring else ""
-        (apt / "sources.list").write_text(f"deb-src {signed}{uri} {suite} main\n")
-        options = ["-o", f"Dir::Etc::SourceList={apt / 'sources.list'}", "-o", f"Dir::Etc::SourceParts={apt / 'parts'}",
-                   "-o", f"Dir::State::Lists={apt / 'lists'}", "-o", f"Dir::Cache={apt / 'cache'}",
-                   "-o", "APT::Sandbox::User=root", "-qq"]
-        subprocess.run(["apt-get", *options, "update"], check=True)
-        subprocess.run(["apt-get", *options, "source", "--download-only", *DEBIAN], check=True, cwd=dl)
-    return dl
-
-
-def _sdist(name: str, version: str, sha256: str, dl: Path) -> Path:
-    """The sdist from PyPI's simple index (PEP 691), checked against its pin. Not by
-    `pip download`, which builds the metadata, and so the build requirements, from source."""
-    index = f"https://pypi.org/simple/{name}/"
-    request = urllib.request.Request(index, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    with urllib.request.urlopen(request, timeout=60) as page:
-        files = json.load(page)["files"]
-    (entry,) = [f for f in files if f["filename"].endswith(f"-{version}.tar.gz")]
-    path = dl / entry["filename"]
-    if not path.exists() or _sha(path) != sha256:
-        with urllib.request.urlopen(urllib.parse.urljoin(index, entry["url"]), timeout=300) as body:
-            path.write_bytes(body.read())
-    assert _sha(path) == sha256, f"{path.name}: sha256 {_sha(path)}, pinned {sha256}"
-    return path
+    return real_sources.fetch()
 
 
 def _build_id(elf: Path) -> str:
@@ -126,10 +67,6 @@ def _vendored(config: Path, folder: str, stem: str, host: str) -> None:
     assert record.source.startswith("sdist:") and record.repo.endswith(".tar.gz")  # provenance
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def test_lz4_with_liblz4_from_its_meson_subdir(sources, tmp_path):
     config = _build(tmp_path, "lz4", sources / "lz4-4.4.5.tar.gz", _lz4(sources))
     _vendored(config, "lz4.libs", "liblz4", "/usr/lib/x86_64-linux-gnu/liblz4.so.1")
@@ -158,7 +95,7 @@ def _lz4(sources: Path) -> str:
         name = "liblz4"
         version = "1.9.4"
         url = "{tarball.as_uri()}"
-        sha256 = "{_sha(tarball)}"
+        sha256 = "{file_sha256(tarball)}"
         system = "meson"
         subdir = "contrib/meson"
         [test]
@@ -180,7 +117,7 @@ def _libffi(tarball: Path) -> str:
         name = "libffi"
         version = "3.4.4"
         url = "{tarball.as_uri()}"
-        sha256 = "{_sha(tarball)}"
+        sha256 = "{file_sha256(tarball)}"
         system = "autotools"
         args = ["--disable-static", "--disable-docs"]
     """
@@ -280,7 +217,7 @@ def test_pillow_with_five_libraries_from_debian_sources(sources, tmp_path):
             name = "{name}"
             version = "{version}"
             url = "{tarball.as_uri()}"
-            sha256 = "{_sha(tarball)}"
+            sha256 = "{file_sha256(tarball)}"
             system = "{system}"
             args = {args!r}
             depends = {depends!r}
