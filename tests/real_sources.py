@@ -18,7 +18,7 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wheelw
 
 # PyPI sdists, pinned by sha256: (project, version) -> sha256
 SDISTS = {
-    ("pyyaml", "6.0.4"): "e24bf71af8a432d7808fabff134d38dfe16d3cbb41f2873bb4b1e42422de0a1a",
+    ("pyyaml", "6.0.3"): "d76623373421df22fb4cf8817020cbb7ef15c725b9d5e45f17e189bfc384190f",
     ("cffi", "2.1.1"): "dd31f52ea1086513bb9df30f8fcee9b8918323ae067a3d5b78bc826a000712be",
     ("lz4", "4.4.5"): "5f0b9e53c1e82e88c10d7c180069363980136b9d7a8306c4dca4f760d60c39f0",
     ("scikit-image", "0.26.0"): "f5f970ab04efad85c24714321fcc91613fcb64ef2a892a13167df2f3e59199fa",

@@ -39,6 +39,9 @@ class BuildEnvironment:
     python: Path
     venv: Path | None  # None: ``uv build`` makes, and activates, an environment of its own
     os_name: str
+    # Where the backend's answer to "what else do you need?" is kept once asked; None when
+    # it was (or uv builds). The first build in the environment asks (build_wheel).
+    unasked: Path | None = None
 
     def activate(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with the venv's scripts folder first on PATH, as pypa/build's own isolated builds have it."""
@@ -110,23 +113,13 @@ class Frontend:
         entry = cache.path("buildenvs", f"py{interpreter.key}-{key[:12]}")
         cache.ensure(entry, lambda venv: venvs.create(interpreter.path, venv, list(requires), log, os_name, env,
                                                       uv=self.uv))
-        built = BuildEnvironment(venvs.python(entry, os_name), entry, os_name)
         # What the backend asks for beyond build-system.requires (setup.py may add; meson-python and
-        # scikit-build-core add ninja or cmake when PATH has none): added once, under the lock. The
-        # answer depends on the files a backend reads for it, the settings and PATH; asked again
-        # only when they change (a process that imports the backend, per target, otherwise).
+        # scikit-build-core add ninja or cmake when PATH has none) depends on the files a backend
+        # reads for it, the settings and PATH: asked once for each (by the first build of them).
         asked = digest([*(_read(source / name) for name in _REQUIRES_FROM), dict(self.config_settings),
                         env.get("PATH", "")])
         answer = entry / f".requires-for-wheel-{asked[:16]}.json"
-        with locked(entry):
-            if not answer.is_file():
-                query = run([built.python, "-c", _DYNAMIC, source, json.dumps(dict(self.config_settings))], log=log,
-                            env=built.activate(env), capture=True)
-                extra = json.loads(query.splitlines()[-1])
-                if extra:
-                    venvs.install(entry, extra, log, os_name, env, self.uv)
-                atomic.write_text(answer, json.dumps(extra) + "\n")
-        return built
+        return BuildEnvironment(venvs.python(entry, os_name), entry, os_name, None if answer.is_file() else answer)
 
     def build_wheel(self, where: BuildEnvironment, source: Path, out: Path, env: Mapping[str, str], log: Path,
                     requires: Sequence[str] = ()) -> Path:
@@ -146,8 +139,26 @@ class Frontend:
         cmd += [f"--config-setting={key}={value}" for key, value in self.config_settings]
         # The environment's tools first, then uv (pypa/build's --installer uv looks for it on PATH)
         env = where.activate(prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
+        if where.unasked is not None and where.venv is not None and self._ask_and_build(where, source, out, env, log):
+            return only_wheel(out, "the build")
         run(cmd, log=log, cwd=source, env=env)
         return only_wheel(out, "the build")
+
+    def _ask_and_build(self, where: BuildEnvironment, source: Path, out: Path, env: Mapping[str, str],
+                       log: Path) -> bool:
+        """Ask the backend what else it needs and, when the environment has it all, build in
+        the same process (one start of pypa/build and the backend fewer per new environment);
+        otherwise install what it named, under the environment's lock. True when built."""
+        assert where.unasked is not None and where.venv is not None
+        said = out.with_name("requires-for-wheel.json")
+        run([where.python, "-c", _ASK_AND_BUILD, source, json.dumps(dict(self.config_settings)), out, said], log=log,
+            cwd=source, env=env)
+        extra = json.loads(said.read_text(encoding="utf-8"))
+        if extra:
+            with locked(where.venv):
+                venvs.install(where.venv, extra, log, where.os_name, env, self.uv)
+        atomic.write_text(where.unasked, json.dumps(extra) + "\n")  # after the install: then it holds
+        return not extra
 
 
 def frontend(requested: str, env: Mapping[str, str], config_settings: Mapping[str, str] | None = None) -> Frontend:
@@ -156,14 +167,19 @@ def frontend(requested: str, env: Mapping[str, str], config_settings: Mapping[st
     return Frontend(requested, uv, settings) if uv else Frontend("build", None, settings)
 
 
-# The backend's requirements that the environment does not satisfy yet, as JSON.
-_DYNAMIC = """
+# The backend's requirements that the environment does not satisfy yet, as JSON in the file
+# argv[4]; and, when there are none, the wheel in argv[3], built as pypa/build's command does
+# with --no-isolation, in this process.
+_ASK_AND_BUILD = """
 import json, sys
 from build import ProjectBuilder, check_dependency
-builder = ProjectBuilder(sys.argv[1])
-settings = json.loads(sys.argv[2]) or None
+source, settings, out, said = sys.argv[1], json.loads(sys.argv[2]) or None, sys.argv[3], sys.argv[4]
+builder = ProjectBuilder(source)
 missing = {d for req in builder.get_requires_for_build("wheel", settings) for d in check_dependency(req)}
-print(json.dumps(sorted(m[0] for m in missing)))
+with open(said, "w", encoding="utf-8") as stream:
+    json.dump(sorted(m[0] for m in missing), stream)
+if not missing:
+    builder.build("wheel", out, settings or {})
 """
 
 

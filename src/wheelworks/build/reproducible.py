@@ -25,13 +25,13 @@ ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
 
 def environment(base: Mapping[str, str], epoch: int, source: Path) -> dict[str, str]:
-    """``base`` with SOURCE_DATE_EPOCH, and compiler flags that keep ``source``'s path out
-    of the objects (debug info, __FILE__)."""
+    """``base`` with SOURCE_DATE_EPOCH, and a compiler flag that keeps ``source``'s path out
+    of the objects (debug info, __FILE__). The flag goes in CPPFLAGS, which every backend
+    adds to its compile commands: a CFLAGS set here would replace the interpreter's own
+    (-O3, -DNDEBUG) under setuptools >= 80, leaving the extensions unoptimized."""
     env = dict(base)
     env["SOURCE_DATE_EPOCH"] = str(epoch)
-    mapping = f"-ffile-prefix-map={source}=."
-    for var in ("CFLAGS", "CXXFLAGS"):
-        env[var] = " ".join(filter(None, [mapping, base.get(var)]))
+    env["CPPFLAGS"] = " ".join(filter(None, [f"-ffile-prefix-map={source}=.", base.get("CPPFLAGS")]))
     return env
 
 
