@@ -5,8 +5,9 @@ For each project: a cold `wheelworks build` (empty cache) published to a folder 
 then, on an empty cache again (a fresh runner whose actions cache is empty), `wheelworks
 build --reuse-published main`, which takes every wheel from the container. The aim is at
 most 0.1 of the cold build. The projects: the fixture (pytally and its libtally recipe,
-three CPythons) and, when its sources are in the tests' cache (a `-m real` run fetches
-them), lz4 4.4.5 with its liblz4 meson recipe.
+three CPythons) and, when their sources are in the tests' cache (a `-m real` run or
+bench/overhead.py fetches them), lz4 4.4.5 with its liblz4 meson recipe and PyYAML 6.0.3
+with its libyaml CMake recipe (six CPythons).
 
     .venv/bin/python bench/reuse.py
 """
@@ -88,9 +89,31 @@ def main() -> None:
                 system = "meson"
                 subdir = "contrib/meson"
             """))))
-    print(f"{'project':<42} {'cold s':>8} {'reused s':>9} {'ratio':>6}")
+        pyyaml, libyaml = REAL / "pyyaml-6.0.3.tar.gz", REAL / real_sources.DEBIAN["libyaml"]
+        if pyyaml.exists() and libyaml.exists():
+            (work / "pyyaml").mkdir()
+            rows.append(("PyYAML 6.0.3 + libyaml (cmake), 6 CPythons", *measure(work / "pyyaml", f"""
+                [project]
+                name = "PyYAML"
+                repo = "{pyyaml}"
+                [build]
+                python = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+                [build.environment]
+                PYYAML_FORCE_LIBYAML = "1"
+                [test]
+                command = "python -c 'import yaml; assert yaml.__with_libyaml__'"
+            """, textwrap.dedent(f"""
+                [[library]]
+                name = "libyaml"
+                version = "0.2.5"
+                url = "{libyaml.as_uri()}"
+                sha256 = "{hashlib.sha256(libyaml.read_bytes()).hexdigest()}"
+                system = "cmake"
+                args = ["-DBUILD_SHARED_LIBS=ON"]
+            """))))
+    print(f"{'project':<44} {'cold s':>8} {'reused s':>9} {'ratio':>6}")
     for name, cold, reused in rows:
-        print(f"{name:<42} {cold:8.1f} {reused:9.2f} {reused / cold:6.2f}")
+        print(f"{name:<44} {cold:8.1f} {reused:9.2f} {reused / cold:6.2f}")
 
 
 if __name__ == "__main__":
