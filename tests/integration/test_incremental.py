@@ -216,6 +216,11 @@ def test_a_resolution_a_published_record_carries_stands_for_one_made_here_while_
     again = requires("other", "again.log", now, elsewhere)
     assert again.time == now and "pip compile" in (tmp_path / "again.log").read_text()  # too old, or not this one's
 
+    # Requirements as written (no uv) are no resolution: another machine never takes them for its own.
+    unresolved = frontend("build", os.environ, ()).requires(interpreter, source, Cache(tmp_path / "nouv"), os.environ,
+                                                           tmp_path / "nouv.log", now, hour)
+    assert unresolved.pins == ("build>=1.2", "setuptools>=61") and unresolved.of == ""
+
 
 def test_a_folder_project_holding_its_outputs_and_the_cache_is_reused(pythons, tmp_path):
     # Not a git repository: the folder is copied, but never wheelworks' own folders in it

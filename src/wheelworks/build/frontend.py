@@ -75,8 +75,8 @@ class Frontend:
         or offline with no earlier resolution, the requirements as written."""
         specs = sorted({*build_requires(source), *(FRONTEND_REQUIREMENTS if self.name != "uv" else ())})
         of = digest([str(interpreter.path.resolve()), interpreter.build, specs])
-        if self.uv is None:
-            return Resolution(tuple(specs), now, of)
+        if self.uv is None:  # as written: nothing another machine could take for its own (of "")
+            return Resolution(tuple(specs), now, "")
         saved = cache.path("buildenvs", f"py{interpreter.key}-{of[:12]}.resolved.json")
         local = _read_resolution(saved)
         earlier = [r for r in (local, *known) if r is not None and r.of == of]
@@ -93,7 +93,7 @@ class Frontend:
                 out = run([self.uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python",
                            interpreter.path, wanted], log=log, env=env, capture=True)
             except CommandError:  # offline: what was resolved last, or as written
-                return max(earlier, key=lambda r: r.time) if earlier else Resolution(tuple(specs), now, of)
+                return max(earlier, key=lambda r: r.time) if earlier else Resolution(tuple(specs), now, "")
         # name==version per line (a direct reference stays "name @ url"); no comments or options
         pins = tuple(sorted(line.strip() for line in out.splitlines() if line.strip()[:1] not in ("", "#", "-")))
         resolved = Resolution(pins, now, of)
