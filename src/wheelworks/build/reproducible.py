@@ -24,14 +24,17 @@ from wheelworks.shared.hashes import record_hash
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
 
-def environment(base: Mapping[str, str], epoch: int, source: Path) -> dict[str, str]:
-    """``base`` with SOURCE_DATE_EPOCH, and a compiler flag that keeps ``source``'s path out
-    of the objects (debug info, __FILE__). The flag goes in CPPFLAGS, which every backend
-    adds to its compile commands: a CFLAGS set here would replace the interpreter's own
-    (-O3, -DNDEBUG) under today's setuptools (84), leaving the extensions unoptimized."""
+def environment(base: Mapping[str, str], epoch: int, source: Path, cache: Path) -> dict[str, str]:
+    """``base`` with SOURCE_DATE_EPOCH, and compiler flags that keep the paths of ``source``
+    and of the ``cache`` (library prefixes, build environments: headers that debug info
+    names) out of the objects. The flags go in CPPFLAGS, which every backend adds to its
+    compile commands: a CFLAGS set here would replace the interpreter's own (-O3, -DNDEBUG,
+    -g) under today's setuptools (84), leaving the extensions unoptimized."""
     env = dict(base)
     env["SOURCE_DATE_EPOCH"] = str(epoch)
-    env["CPPFLAGS"] = " ".join(filter(None, [f"-ffile-prefix-map={source}=.", base.get("CPPFLAGS")]))
+    # The source's map last: it is inside the cache, and gcc takes the last map that matches.
+    maps = [f"-ffile-prefix-map={cache}=/wheelworks-cache", f"-ffile-prefix-map={source}=."]
+    env["CPPFLAGS"] = " ".join([*maps, *filter(None, [base.get("CPPFLAGS")])])
     return env
 
 

@@ -84,7 +84,7 @@ def build_wheel(context: TargetContext, target: Target, interpreter: Interpreter
     if context.ccache:
         env = tools.ccache_environment(context.ccache, context.cache.root, folder / "src", stats, env)
     env.update({k: v.replace("{prefix}", str(context.prefix.path)) for k, v in context.environment.items()})
-    env = reproducible.environment(env, context.epoch, folder / "src")
+    env = reproducible.environment(env, context.epoch, folder / "src", context.cache.root)
     if context.config.build.before_build:
         with phases.timing("before-build"):
             run(context.config.build.before_build, log=log, cwd=tree, env=where.activate(env))
