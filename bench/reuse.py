@@ -52,6 +52,19 @@ def measure(folder: Path, project: str, build: str) -> tuple[float, float]:
     return cold, reused
 
 
+def _recipe(name: str, version: str, tarball: Path, system: str, extra: str) -> str:
+    """A [[library]] table of a release tarball, pinned by its sha256."""
+    return (f'[[library]]\nname = "{name}"\nversion = "{version}"\nurl = "{tarball.as_uri()}"\n'
+            f'sha256 = "{hashlib.sha256(tarball.read_bytes()).hexdigest()}"\nsystem = "{system}"\n{extra}\n')
+
+
+def _project(name: str, repo: Path, pythons: list[str], test: str, more: str = "") -> str:
+    """The [project], [build] and [test] tables of a config; ``more``: [build] lines."""
+    commit = 'build-commit = "main"\n' if repo.is_dir() else ""  # a git repository; an sdist has none
+    return (f'[project]\nname = "{name}"\nrepo = "{repo}"\n{commit}[build]\npython = {pythons!r}\n{more}'
+            f'[test]\ncommand = "python -c \'{test}\'"\n')
+
+
 def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="wheelworks-bench-") as tmp:
@@ -59,58 +72,23 @@ def main() -> None:
         tarball, sha256 = fixtures.libtally_tarball(work)
         repo = fixtures.pytally_repo(work / "pytally")
         (work / "fixture").mkdir()
-        rows.append(("pytally + libtally, 3 CPythons", *measure(work / "fixture", f"""
-            [project]
-            name = "pytally"
-            repo = "{repo}"
-            build-commit = "main"
-            [build]
-            python = ["3.9", "3.11", "3.13"]
-            [test]
-            command = "python -c 'import pytally'"
-        """, fixtures.libtally_recipe(tarball, sha256))))
+        rows.append(("pytally + libtally, 3 CPythons", *measure(
+            work / "fixture", _project("pytally", repo, ["3.9", "3.11", "3.13"], "import pytally"),
+            fixtures.libtally_recipe(tarball, sha256))))
         lz4, liblz4 = REAL / "lz4-4.4.5.tar.gz", REAL / "lz4_1.9.4.orig.tar.gz"
         if lz4.exists() and liblz4.exists():
             (work / "lz4").mkdir()
-            rows.append(("lz4 4.4.5 + liblz4 (meson), 2 CPythons", *measure(work / "lz4", f"""
-                [project]
-                name = "lz4"
-                repo = "{lz4}"
-                [build]
-                python = ["3.11", "3.13"]
-                [test]
-                command = "python -c 'import lz4.frame'"
-            """, textwrap.dedent(f"""
-                [[library]]
-                name = "liblz4"
-                version = "1.9.4"
-                url = "{liblz4.as_uri()}"
-                sha256 = "{hashlib.sha256(liblz4.read_bytes()).hexdigest()}"
-                system = "meson"
-                subdir = "contrib/meson"
-            """))))
+            rows.append(("lz4 4.4.5 + liblz4 (meson), 2 CPythons", *measure(
+                work / "lz4", _project("lz4", lz4, ["3.11", "3.13"], "import lz4.frame"),
+                _recipe("liblz4", "1.9.4", liblz4, "meson", 'subdir = "contrib/meson"'))))
         pyyaml, libyaml = REAL / "pyyaml-6.0.3.tar.gz", REAL / real_sources.DEBIAN["libyaml"]
         if pyyaml.exists() and libyaml.exists():
             (work / "pyyaml").mkdir()
-            rows.append(("PyYAML 6.0.3 + libyaml (cmake), 6 CPythons", *measure(work / "pyyaml", f"""
-                [project]
-                name = "PyYAML"
-                repo = "{pyyaml}"
-                [build]
-                python = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
-                [build.environment]
-                PYYAML_FORCE_LIBYAML = "1"
-                [test]
-                command = "python -c 'import yaml; assert yaml.__with_libyaml__'"
-            """, textwrap.dedent(f"""
-                [[library]]
-                name = "libyaml"
-                version = "0.2.5"
-                url = "{libyaml.as_uri()}"
-                sha256 = "{hashlib.sha256(libyaml.read_bytes()).hexdigest()}"
-                system = "cmake"
-                args = ["-DBUILD_SHARED_LIBS=ON"]
-            """))))
+            rows.append(("PyYAML 6.0.3 + libyaml (cmake), 6 CPythons", *measure(
+                work / "pyyaml", _project("PyYAML", pyyaml, ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"],
+                                          "import yaml; assert yaml.__with_libyaml__",
+                                          '[build.environment]\nPYYAML_FORCE_LIBYAML = "1"\n'),
+                _recipe("libyaml", "0.2.5", libyaml, "cmake", 'args = ["-DBUILD_SHARED_LIBS=ON"]'))))
     print(f"{'project':<44} {'cold s':>8} {'reused s':>9} {'ratio':>6}")
     for name, cold, reused in rows:
         print(f"{name:<44} {cold:8.1f} {reused:9.2f} {reused / cold:6.2f}")
