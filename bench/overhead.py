@@ -44,7 +44,6 @@ from tests import fixtures, real_sources  # noqa: E402
 from wheelworks.build import interpreters  # noqa: E402
 from wheelworks.config.settings import from_environment  # noqa: E402
 from wheelworks.shared import platforms  # noqa: E402
-from wheelworks.shared.hashes import file_sha256  # noqa: E402
 
 VERSIONS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 SCRIPTS = Path(sys.executable).parent
@@ -62,10 +61,7 @@ class Project:
     c_file: str  # changed in (f)
 
     def config(self, folder: Path, pythons: list[str], frontend: str) -> Path:
-        name, version, tarball = self.library
-        recipe = "\n".join([
-            "[[library]]", f'name = "{name}"', f'version = "{version}"', f'url = "{tarball.as_uri()}"',
-            f'sha256 = "{file_sha256(tarball)}"', 'system = "cmake"', f"args = {list(self.cmake_args)!r}"])
+        recipe = fixtures.recipe_table(*self.library, "cmake", f"args = {list(self.cmake_args)!r}")
         environment = "".join(f'{k} = "{v}"\n' for k, v in self.build_env.items())
         command = json.dumps(f"python -c '{self.test}'")  # a TOML string: JSON's quoting is TOML's
         config = folder / "wheelworks.toml"
@@ -73,7 +69,7 @@ class Project:
             f'[project]\nname = "{self.name}"\nrepo = "{self.repo}"\nbuild-commit = "main"\n\n'
             f'[build]\npython = {pythons!r}\nfrontend = "{frontend}"\n\n'
             + (f"[build.environment]\n{environment}\n" if environment else "")
-            + f"{recipe}\n\n[test]\ncommand = {command}\n")
+            + f"{recipe}\n[test]\ncommand = {command}\n")
         return config
 
 

@@ -14,7 +14,6 @@ with its libyaml CMake recipe (six CPythons).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -52,12 +51,6 @@ def measure(folder: Path, project: str, build: str) -> tuple[float, float]:
     return cold, reused
 
 
-def _recipe(name: str, version: str, tarball: Path, system: str, extra: str) -> str:
-    """A [[library]] table of a release tarball, pinned by its sha256."""
-    return (f'[[library]]\nname = "{name}"\nversion = "{version}"\nurl = "{tarball.as_uri()}"\n'
-            f'sha256 = "{hashlib.sha256(tarball.read_bytes()).hexdigest()}"\nsystem = "{system}"\n{extra}\n')
-
-
 def _project(name: str, repo: Path, pythons: list[str], test: str, more: str = "") -> str:
     """The [project], [build] and [test] tables of a config; ``more``: [build] lines."""
     commit = 'build-commit = "main"\n' if repo.is_dir() else ""  # a git repository; an sdist has none
@@ -80,7 +73,7 @@ def main() -> None:
             (work / "lz4").mkdir()
             rows.append(("lz4 4.4.5 + liblz4 (meson), 2 CPythons", *measure(
                 work / "lz4", _project("lz4", lz4, ["3.11", "3.13"], "import lz4.frame"),
-                _recipe("liblz4", "1.9.4", liblz4, "meson", 'subdir = "contrib/meson"'))))
+                fixtures.recipe_table("liblz4", "1.9.4", liblz4, "meson", 'subdir = "contrib/meson"'))))
         pyyaml, libyaml = REAL / "pyyaml-6.0.3.tar.gz", REAL / real_sources.DEBIAN["libyaml"]
         if pyyaml.exists() and libyaml.exists():
             (work / "pyyaml").mkdir()
@@ -88,7 +81,7 @@ def main() -> None:
                 work / "pyyaml", _project("PyYAML", pyyaml, ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"],
                                           "import yaml; assert yaml.__with_libyaml__",
                                           '[build.environment]\nPYYAML_FORCE_LIBYAML = "1"\n'),
-                _recipe("libyaml", "0.2.5", libyaml, "cmake", 'args = ["-DBUILD_SHARED_LIBS=ON"]'))))
+                fixtures.recipe_table("libyaml", "0.2.5", libyaml, "cmake", 'args = ["-DBUILD_SHARED_LIBS=ON"]'))))
     print(f"{'project':<44} {'cold s':>8} {'reused s':>9} {'ratio':>6}")
     for name, cold, reused in rows:
         print(f"{name:<44} {cold:8.1f} {reused:9.2f} {reused / cold:6.2f}")

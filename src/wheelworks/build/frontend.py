@@ -139,7 +139,7 @@ class Frontend:
         cmd += [f"--config-setting={key}={value}" for key, value in self.config_settings]
         # The environment's tools first, then uv (pypa/build's --installer uv looks for it on PATH)
         env = where.activate(prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
-        if where.unasked is not None and where.venv is not None and self._ask_and_build(where, source, out, env, log):
+        if where.unasked is not None and self._ask_and_build(where, source, out, env, log):
             return only_wheel(out, "the build")
         run(cmd, log=log, cwd=source, env=env)
         return only_wheel(out, "the build")

@@ -34,7 +34,7 @@ def environment(base: Mapping[str, str], epoch: int, source: Path, cache: Path) 
     env["SOURCE_DATE_EPOCH"] = str(epoch)
     # The source's map last: it is inside the cache, and gcc takes the last map that matches.
     maps = [f"-ffile-prefix-map={cache}=/wheelworks-cache", f"-ffile-prefix-map={source}=."]
-    env["CPPFLAGS"] = " ".join([*maps, *filter(None, [base.get("CPPFLAGS")])])
+    env["CPPFLAGS"] = " ".join(filter(None, [*maps, base.get("CPPFLAGS")]))
     return env
 
 
