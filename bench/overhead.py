@@ -18,6 +18,10 @@ The projects: the fixture (pytally, a C extension linking libtally) and PyYAML 6
 Cython-generated `yaml._yaml` linking libyaml 0.2.5 (Debian's upstream tarball) built by its
 CMake recipe; PyYAML's sources come from the real-project tests' cache, fetched on first use.
 
+Each row also says what share of the machine's CPU time its hypervisor gave to others
+meanwhile (steal, in /proc/stat): on a shared virtual machine a row with more stolen ran on
+a slower machine, which the ratios cannot tell otherwise.
+
 Run it from the repository's root on a quiet machine (compare only ratios of one run):
     .venv/bin/python bench/overhead.py [--project fixture|pyyaml] [--frontend uv]
 """
@@ -103,13 +107,26 @@ def sh(*cmd: object, **kw: object) -> None:
         sys.exit(f"{' '.join(map(str, cmd))}: exit {done.returncode}\n{done.stderr[-3000:]}")
 
 
-def timed(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
+@dataclass(frozen=True)
+class Timing:
+    seconds: float
+    stolen: float  # the share of the machine's CPU time its hypervisor gave to others meanwhile: not quiet
+
+
+def _cpu() -> tuple[int, int]:
+    """All CPU time since boot and the part stolen, in ticks (/proc/stat's first line)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(fields), fields[7]
+
+
+def timed(action: Callable[[], object]) -> Timing:
+    (total, steal), start = _cpu(), time.perf_counter()
     action()
-    return time.perf_counter() - start
+    seconds, (total_after, steal_after) = time.perf_counter() - start, _cpu()
+    return Timing(seconds, (steal_after - steal) / max(total_after - total, 1))
 
 
-def baseline(project: Project, pythons: dict, work: Path) -> float:
+def baseline(project: Project, pythons: dict, work: Path) -> Timing:
     """(a): the by-hand steps; a first untimed round warms uv's cache."""
     clean = {k: v for k, v in os.environ.items() if k not in ("CPATH", "LIBRARY_PATH", "LD_LIBRARY_PATH")}
     uv = SCRIPTS / "uv"
@@ -149,14 +166,14 @@ def _commit(repo: Path, path: str, text: str) -> None:
     fixtures._git(repo, "commit", "-q", "-am", f"change {path}")
 
 
-def wheelworks(config: Path, cache: Path, *extra: object) -> tuple[float, dict]:
-    seconds = timed(lambda: sh(sys.executable, "-m", "wheelworks", "build", "--config", config,
+def wheelworks(config: Path, cache: Path, *extra: object) -> tuple[Timing, dict]:
+    took = timed(lambda: sh(sys.executable, "-m", "wheelworks", "build", "--config", config,
                                "--cache-dir", cache, *extra))
     builds = sorted((config.parent / "builds").glob("*/record.json"))
-    return seconds, json.loads(builds[-1].read_text())
+    return took, json.loads(builds[-1].read_text())
 
 
-def measure(project: Project, pythons: dict, work: Path, frontend: str) -> tuple[float, dict[str, tuple[float, dict]]]:
+def measure(project: Project, pythons: dict, work: Path, frontend: str) -> tuple[Timing, dict[str, tuple[Timing, dict]]]:
     a = baseline(project, pythons, work)
     (work / "cold").mkdir()
     runs = {"b": wheelworks(project.config(work / "cold", list(pythons), frontend), work / "cache-cold", "-j", 1)}
@@ -196,7 +213,7 @@ def main() -> None:
         print(breakdown(runs))
 
 
-def table(project: Project, a: float, runs: dict[str, tuple[float, dict]]) -> str:
+def table(project: Project, a: Timing, runs: dict[str, tuple[Timing, dict]]) -> str:
     labels = {
         "b": "`wheelworks build -j 1`, empty cache",
         "c": "`wheelworks build --rebuild` (default -j), empty cache",
@@ -211,15 +228,16 @@ def table(project: Project, a: float, runs: dict[str, tuple[float, dict]]) -> st
         cache = f"{sum(x['hits'] for x in counts)} hits / {sum(x['misses'] for x in counts)} misses" if counts else "-"
         return f"{cache}, {reused} of {len(record['targets'])} reused"
 
-    lines = [f"{project.name}:", "", "| run | seconds | ratio to (a) | compiler cache, reuse |", "|---|---:|---:|---|",
+    lines = [f"{project.name}:", "", "| run | seconds | ratio to (a) | compiler cache, reuse | CPU stolen |",
+             "|---|---:|---:|---|---:|",
              f"| (a) by hand: CMake once, then uv build + auditwheel + uv venv + uv pip install + test, serial, "
-             f"uv cache warm | {a:.1f} | 1.00 | - |"]
-    lines += [f"| ({key}) {labels[key]} | {seconds:.1f} | {seconds / a:.2f} | {hits(record)} |"
-              for key, (seconds, record) in runs.items()]
+             f"uv cache warm | {a.seconds:.1f} | 1.00 | - | {a.stolen:.0%} |"]
+    lines += [f"| ({key}) {labels[key]} | {took.seconds:.1f} | {took.seconds / a.seconds:.2f} | {hits(record)} | "
+              f"{took.stolen:.0%} |" for key, (took, record) in runs.items()]
     return "\n".join(lines)
 
 
-def breakdown(runs: dict[str, tuple[float, dict]]) -> str:
+def breakdown(runs: dict[str, tuple[Timing, dict]]) -> str:
     """Each run's seconds by phase, summed over its targets (the records' phases: they add
     up to each target's time, so targets that ran at once count twice), then the build's
     own wall time by phase (its record's: the ref, the checkout, keys, libraries, targets)."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from wheelworks.build import frontend as build, tools
 from wheelworks import cli
+from wheelworks.build import frontend as build
+from wheelworks.build import tools
 from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
@@ -78,3 +80,33 @@ def test_cache_list_and_clear(make_config, pythons, tmp_path, capsys):
     assert not (cache / "libraries").exists() and (cache / "sources").exists()
     assert cli.main(["cache", "clear", "nonsense", "--cache-dir", str(cache)]) == 2
     assert "no cache folder named nonsense" in capsys.readouterr().err
+
+
+def test_a_wheel_is_repaired_and_tested_while_the_next_one_builds(make_config, pythons, tmp_path):
+    """-j 1 bounds the builds, not what follows them: the first target's test waits for
+    the second target's build to start, which a build that tested before building the
+    next would never see (the test would time out and fail)."""
+    first, second = pythons[:2]
+    started = tmp_path / "builds-started"
+    check = tmp_path / "check.py"
+    check.write_text(textwrap.dedent(f"""
+        import pathlib, sys, time
+        import pytally
+        if sys.version_info[:2] == {tuple(map(int, first.split(".")))}:
+            deadline = time.monotonic() + 60
+            while "{second}" not in (pathlib.Path({str(started)!r}).read_text() if pathlib.Path({str(started)!r}).exists() else ""):
+                assert time.monotonic() < deadline, "the next build did not start while this wheel was tested"
+                time.sleep(0.1)
+    """))
+    config = make_config(
+        build=f"""
+            [build]
+            python = {[first, second]!r}
+            before-build = "python -c \\"import sys; open({str(started)!r}, 'a').write('%d.%d\\\\\\\\n' % sys.version_info[:2])\\""
+        """,
+        test=f'[test]\ncommand = "python {check}"\n')
+    record = _build(config, tmp_path / "cache", "-j", "1")
+    assert [t.status for t in record.targets] == ["ok", "ok"]
+    assert started.read_text().split() == [first, second]  # one build at a time, in order
+    waited = record.targets[0].phases["waiting for a slot"]
+    assert waited < 5  # its repair began as its build ended: no slot was waited for

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
@@ -82,7 +82,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
     library stage is saved in the record, then raised.
     """
     reporter = reporter or SilentReporter()
-    wall, began = Phases(), time.monotonic()
+    wall, began, started = Phases(), time.monotonic(), time.time()  # started: what the record says
     platform = platforms.native()
     cache = Cache(options.settings.cache_dir)
     reporter.event("source", config.project.build_commit, "start")
@@ -107,7 +107,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         config=str(config.path),
         config_digest=config.digest,
         platform=platform.tag,
-        started=time.time(),
+        started=started,
         wheelhouse=str(options.wheelhouse),
         pid=pid,
         host=host,
@@ -192,9 +192,24 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
                    chosen: Frontend, jobs: list[_Job], record: BuildRecord,
                    store: Records, reporter: Reporter, work: Path, interrupted: threading.Event,
                    wall: Phases) -> None:
-    """The libraries, then each job's build, repair and test, several at once within ``-j``."""
-    with wall.timing("libraries"):
-        prefix = _libraries(config, how, store, record, reporter)
+    """The libraries, with the build environments made beside them (they need only the
+    resolved requirements, and a library's configure leaves a core idle); then each job's
+    build, repair and test, several at once within ``-j``."""
+    lead = _lead(config, tree, jobs)
+    ahead = ThreadPoolExecutor(max_workers=options.jobs)
+    try:
+        with wall.timing("libraries and build environments"):
+            made = [ahead.submit(_prepare_ahead, chosen, job, how, tree, store.log(record.id, job.target.identifier,
+                                                                                  "build"))
+                    for job in ([lead] if lead else jobs)]  # with a lead, the others may build nothing
+            prefix = _libraries(config, how, store, record, reporter)
+            for future in made:
+                future.result()
+    except BaseException:
+        run_mod.stop_all()  # a failed or interrupted library build: no environment is made on for nothing
+        raise
+    finally:
+        ahead.shutdown(wait=True, cancel_futures=True)
     targets = time.monotonic()
     epoch = commit_epoch(tree.epoch, options.settings.source_date_epoch)
     context = steps.TargetContext(
@@ -215,20 +230,59 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
     )
     runner = _TargetRunner(context=context, store=store, record=record, reporter=reporter, interrupted=interrupted,
                            wheelhouse=options.wheelhouse, work=work)
-    pool = ThreadPoolExecutor(max_workers=options.jobs)
     try:
-        lead = runner.lead(jobs)
-        if lead is not None:
-            pool.submit(runner.run, lead).result()
-        for future in [pool.submit(work) for work in runner.rest(lead, jobs)]:
-            future.result()
+        _run_targets(runner, lead, jobs, options.jobs)
+    finally:
+        wall.add("targets", time.monotonic() - targets)
+
+
+def _run_targets(runner: _TargetRunner, lead: _Job | None, jobs: list[_Job], width: int) -> None:
+    """``lead`` first, then the rest. ``width`` (-j) bounds the wheel builds (the backend
+    and compiler, where the CPU goes); a built wheel's repair and test run beside the next
+    builds, as many at once, so a core is not left idle while another target repairs and tests."""
+    builds, checks = ThreadPoolExecutor(max_workers=width), ThreadPoolExecutor(max_workers=width)
+    try:
+        if lead is not None and (finish := builds.submit(runner.build, lead).result()) is not None:
+            checks.submit(finish).result()
+        to_build, to_test = runner.rest(lead, jobs)
+        tests = [checks.submit(test) for test in to_test]
+        for built in as_completed([builds.submit(runner.build, job) for job in to_build]):
+            if (finish := built.result()) is not None:
+                tests.append(checks.submit(finish))
+        for test in tests:
+            test.result()
     except BaseException:
-        interrupted.set()  # stop scheduling at once, end what runs
+        runner.interrupted.set()  # stop scheduling at once, end what runs (before waiting for it)
         run_mod.stop_all()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        wall.add("targets", time.monotonic() - targets)
+        for pool in (builds, checks):
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _lead(config: Config, tree: Checkout, jobs: list[_Job]) -> _Job | None:
+    """The job to finish before the others, when the project is, or may be, limited-API
+    (abi3): the lowest GIL CPython, whose one wheel may serve every later one."""
+    gil = [j for j in jobs if not j.target.free_threaded]
+    wanted = config.build.abi3
+    if wanted is None:  # not said: its build files tell (a wheel that is not abi3 then costs nothing)
+        wanted = abi.asks_for_limited_api(tree.tree)
+    return gil[0] if gil and wanted else None
+
+
+AHEAD = "build environment, made ahead"  # a target's phase outside its steps, as the wait and the resolution are
+
+
+def _prepare_ahead(chosen: Frontend, job: _Job, how: libraries.LibraryBuild, tree: Checkout, log: Path) -> None:
+    """The job's build environment, made before its build, whose own ``prepare`` then finds
+    it made. A failure is left for that build step to meet again, and record."""
+    start = time.monotonic()
+    try:
+        chosen.prepare(job.interpreter, how.cache, log, how.platform.os, tree.tree, how.env, job.result.build_requires)
+    except (WheelworksError, OSError):
+        pass
+    finally:
+        job.phases.add(AHEAD, time.monotonic() - start)
 
 
 @dataclass(frozen=True)
@@ -423,38 +477,45 @@ class _TargetRunner:
     work: Path
     queued: float = field(default_factory=time.monotonic)  # when every job was ready to start
 
-    def lead(self, jobs: list[_Job]) -> _Job | None:
-        """The job to finish before the others, when the project is, or may be,
-        limited-API (abi3): the lowest GIL CPython, whose one wheel may serve every later one."""
-        gil = [j for j in jobs if not j.target.free_threaded]
-        wanted = self.context.config.build.abi3
-        if wanted is None:  # not said: its build files tell (a wheel that is not abi3 then costs nothing)
-            wanted = abi.asks_for_limited_api(self.context.checkout.tree)
-        return gil[0] if gil and wanted else None
-
-    def rest(self, lead: _Job | None, jobs: list[_Job]) -> list[Callable[[], None]]:
-        """The work after ``lead``: each target built on its own, unless ``lead`` made a
-        limited-API wheel; then that wheel is tested on every CPython it serves."""
+    def rest(self, lead: _Job | None, jobs: list[_Job]) -> tuple[list[_Job], list[Callable[[], None]]]:
+        """The work after ``lead``: the jobs to build, each on its own, unless ``lead`` made a
+        limited-API wheel; then the tests of that wheel on every CPython it serves."""
         others = [j for j in jobs if j is not lead]
         built = lead.result.wheel if lead is not None else None
         if lead is not None and built is not None and not abi.is_abi3(built) and self.context.config.build.abi3:
             lead.result.status = "failed"
             lead.result.steps.append(StepRecord("abi3", "failed", 0.0, "", f"{built} is not a limited-API wheel"))
         if lead is None or built is None or not abi.is_abi3(built):
-            return [functools.partial(self.run, job) for job in others]
+            return others, []
         wheel = self.wheelhouse / built
-        return [functools.partial(self.test_only, job, wheel, lead.target.identifier)
-                if serves(job.target.identifier, built) else functools.partial(self.run, job) for job in others]
+        served = [job for job in others if serves(job.target.identifier, built)]
+        return ([job for job in others if job not in served],
+                [functools.partial(self.test_only, job, wheel, lead.target.identifier) for job in served])
 
-    def run(self, job: _Job) -> None:
-        target, result, interpreter, context = job.target, job.result, job.interpreter, self.context
+    def build(self, job: _Job) -> Callable[[], None] | None:
+        """The job's build; then what is left of it (its repair and test), or None when
+        nothing is: the build failed or the whole build was interrupted."""
+        target, context = job.target, self.context
         if not self._starts(job):
-            return
+            return None
         folder = self.work / target.identifier
         try:
-            built = self._step(job, "build", lambda log: steps.build_wheel(context, target, interpreter, folder, log,
-                                                                             job.phases))
-            result.ccache = built.ccache
+            built = self._step(job, "build", lambda log: steps.build_wheel(context, target, job.interpreter, folder,
+                                                                             log, job.phases))
+        except (WheelworksError, OSError):
+            job.result.status = self._failed()
+            return None
+        job.result.ccache = built.ccache
+        return functools.partial(self.finish, job, built, folder, time.monotonic())
+
+    def finish(self, job: _Job, built: steps.Built, folder: Path, ready: float) -> None:
+        """Repair and test what ``build`` made (``ready`` is when it ended), and deliver it."""
+        result, context = job.result, self.context
+        if self.interrupted.is_set():
+            result.status = "interrupted"
+            return
+        job.phases.add("waiting for a slot", time.monotonic() - ready)
+        try:
             repaired = self._step(job, "repair", lambda log: steps.repair_wheel(context, built.wheel, folder, log,
                                                                                    job.phases))
             result.host_libraries = [entry.describe() for entry in repaired.host_libraries]

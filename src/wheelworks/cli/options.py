@@ -25,7 +25,8 @@ def add_building(p: argparse.ArgumentParser) -> None:
     add_config(p)
     add_cache_dir(p)
     p.add_argument("-j", "--jobs", type=positive, default=os.cpu_count() or 1,
-                   help="targets built at once (default: the number of CPUs)")
+                   help="wheels built at once (default: the number of CPUs); built wheels are repaired and "
+                        "tested beside the next builds, as many at once")
     p.add_argument("--wheelhouse", type=Path, help="where tested wheels go (default: wheelhouse/ beside the config)")
 
 
