@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from packaging.utils import parse_wheel_filename
 
 from wheelworks import cli
 from wheelworks.build import frontend as build
-from wheelworks.build import tools
+from wheelworks.build import pipeline, tools
 from wheelworks.build.records import Records
 
 pytestmark = pytest.mark.slow
@@ -110,3 +111,34 @@ def test_a_wheel_is_repaired_and_tested_while_the_next_one_builds(make_config, p
     assert started.read_text().split() == [first, second]  # one build at a time, in order
     waited = record.targets[0].phases["waiting for a slot"]
     assert waited < 5  # its repair began as its build ended: no slot was waited for
+
+
+def test_with_nothing_to_reuse_the_libraries_build_while_the_requirements_resolve(
+        make_config, pythons, libtally_tarball, tmp_path, monkeypatch):
+    """The keys wait here until a library has started: a build that resolved before
+    building its libraries would time out. With earlier builds to reuse, no library is
+    built on the chance that it is needed."""
+    started = tmp_path / "library-started"
+    tarball, sha256 = libtally_tarball
+    recipe = f'url = "{tarball.as_uri()}"\nsha256 = "{sha256}"\n'
+    config = make_config(
+        build=f"[build]\npython = {pythons[-1:]!r}\n",
+        library=f'[[library]]\nname = "libtally"\nversion = "1.2.3"\n{recipe}system = "cmake"\n\n'
+                f'[[library]]\nname = "marker"\nversion = "1"\n{recipe}system = "script"\nscript = "touch {started} && mkdir -p $PREFIX/lib && cc -shared -o $PREFIX/lib/libmarker.so -x c /dev/null"\n')
+    keyed_targets = pipeline.keyed_targets
+
+    def after_a_library_started(*args, **kwargs):
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert time.monotonic() < deadline, "no library started while the requirements resolved"
+            time.sleep(0.05)
+        return keyed_targets(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "keyed_targets", after_a_library_started)
+    first = _build(config, tmp_path / "cache")
+    assert [t.status for t in first.targets] == ["ok"] and not first.libraries[0].cached
+    monkeypatch.undo()
+    started.unlink()
+    again = _build(config, tmp_path / "fresh-cache")  # its wheel is reused from the first build
+    assert again.targets[0].reused_from == first.id
+    assert not started.exists() and not list((tmp_path / "fresh-cache" / "libraries").glob("libtally-*"))

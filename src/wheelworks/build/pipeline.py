@@ -12,8 +12,9 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
@@ -145,29 +146,34 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         how = libraries.LibraryBuild(cache=cache, platform=platform, logs=store.folder(record.id) / "logs" / "libraries",
                                      jobs=options.jobs, env=options.env)
         chosen = frontend(config.build.frontend, options.env, config.build.config_settings)
-        # Every key is known before anything is built: a target whose wheel is reused needs
-        # no library, so an unchanged build builds nothing at all.
-        with wall.timing("keys (resolving build requirements)"):
-            library_keys = [planned.key for planned in libraries.plan(config.libraries, how)]
-            keyed = keyed_targets(config, options, cache, chosen, tree, found, targets, library_keys,
-                                  lambda python: store.log(record.id, "requires", python))
-        reusing = time.monotonic()
-        jobs = []
-        for target, result in zip(targets, record.targets, strict=True):
-            if target.identifier in keyed:
-                made = keyed[target.identifier]
-                result.key, result.build_requires = made.key, list(made.resolution.pins)
-                result.build_requires_at, result.build_requires_of = made.resolution.time, made.resolution.of
-                jobs.append(_Job(target, result, found[target.python], Phases()))
-                jobs[-1].phases.add("resolve build requirements", made.seconds)
         reuse = _Reuse(store=store, reporter=reporter, wheelhouse=options.wheelhouse,
                        earlier=[] if options.rebuild else store.recent(but=record.id),
                        published=None if options.rebuild else options.published)
-        jobs = [job for job in jobs if not reuse.take(job)]
-        wall.add("reuse", time.monotonic() - reusing)
-        if jobs:
-            _build_targets(config, options, how, tree, chosen, jobs, record, store, reporter, work,
-                           interrupted, wall)
+        # Every key is known before anything is built: a target whose wheel is reused needs
+        # no library, so an unchanged build builds nothing at all. With no wheel to take
+        # (--rebuild, or no earlier build), every target builds: the libraries then build
+        # while the requirements resolve, which waits on the index more than on a CPU.
+        nothing_to_reuse = bool(found) and not reuse.earlier and reuse.published is None
+        with _started_early(functools.partial(_libraries, config, how, store, record, reporter),
+                            nothing_to_reuse) as prefix:
+            with wall.timing("keys (resolving build requirements)"):
+                library_keys = [planned.key for planned in libraries.plan(config.libraries, how)]
+                keyed = keyed_targets(config, options, cache, chosen, tree, found, targets, library_keys,
+                                      lambda python: store.log(record.id, "requires", python))
+            reusing = time.monotonic()
+            jobs = []
+            for target, result in zip(targets, record.targets, strict=True):
+                if target.identifier in keyed:
+                    made = keyed[target.identifier]
+                    result.key, result.build_requires = made.key, list(made.resolution.pins)
+                    result.build_requires_at, result.build_requires_of = made.resolution.time, made.resolution.of
+                    jobs.append(_Job(target, result, found[target.python], Phases()))
+                    jobs[-1].phases.add("resolve build requirements", made.seconds)
+            jobs = [job for job in jobs if not reuse.take(job)]
+            wall.add("reuse", time.monotonic() - reusing)
+            if jobs:
+                _build_targets(config, options, how, tree, chosen, jobs, record, store, reporter, work,
+                               interrupted, wall, prefix)
         record.status = "ok" if all(t.status in ("ok", "missing") for t in record.targets) else "failed"
         if record.status == "failed":
             record.error = failure_summary(record, store.folder(record.id))
@@ -191,10 +197,10 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
 def _build_targets(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout,
                    chosen: Frontend, jobs: list[_Job], record: BuildRecord,
                    store: Records, reporter: Reporter, work: Path, interrupted: threading.Event,
-                   wall: Phases) -> None:
-    """The libraries, with the build environments made beside them (they need only the
-    resolved requirements, and a library's configure leaves a core idle); then each job's
-    build, repair and test, several at once within ``-j``."""
+                   wall: Phases, libraries_made: Callable[[], libraries.Prefix]) -> None:
+    """The libraries (``libraries_made``), with the build environments made beside them (they
+    need only the resolved requirements, and a library's configure leaves a core idle); then
+    each job's build, repair and test, several at once within ``-j``."""
     lead = _lead(config, tree, jobs)
     ahead = ThreadPoolExecutor(max_workers=options.jobs)
     try:
@@ -202,7 +208,7 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
             made = [ahead.submit(_prepare_ahead, chosen, job, how, tree, store.log(record.id, job.target.identifier,
                                                                                   "build"))
                     for job in ([lead] if lead else jobs)]  # with a lead, the others may build nothing
-            prefix = _libraries(config, how, store, record, reporter)
+            prefix = libraries_made()
             for future in made:
                 future.result()
     except BaseException:
@@ -385,6 +391,24 @@ def _zig(config: Config, cache: Cache, platform: platforms.Platform, store: Reco
     record.toolchain_seconds = round(zig.seconds, 3)
     reporter.event("toolchain", f"zig for {zig.target}", "ok", zig.seconds)
     return zig.env
+
+
+@contextmanager
+def _started_early(make: Callable[[], T], now: bool) -> Iterator[Callable[[], T]]:
+    """What gives ``make``'s result: when ``now``, it starts at once and runs while the
+    caller goes on; leaving the block by an error or an interrupt stops it."""
+    if not now:
+        yield make
+        return
+    pool = ThreadPoolExecutor(max_workers=1)
+    started = pool.submit(make)
+    try:
+        yield started.result
+    except BaseException:
+        run_mod.stop_all()  # what it runs must not outlive the build
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _libraries(config: Config, how: libraries.LibraryBuild, store: Records, record: BuildRecord,
