@@ -1,8 +1,8 @@
 """One wheel per interpreter, with pypa/build or uv as the frontend.
 
 frontends:
-  build       pypa/build in a cached build environment made with pip
-  build[uv]   pypa/build in a cached build environment made with uv (the default)
+  build       pypa/build, in this process, running the backend in a cached build environment made with pip
+  build[uv]   the same, its build environment made with uv (the default)
   uv          `uv build`, which also caches its build environments
 Without uv on the machine, the last two fall back to "build". With uv, the build
 requirements are first resolved to exact versions, kept for [build] requires-max-age
@@ -17,24 +17,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from build import BuildBackendException, BuildException, ProjectBuilder
+
 from wheelworks.build import tools, venvs
 from wheelworks.build.interpreters import Interpreter
 from wheelworks.shared import atomic
 from wheelworks.shared.cache import Cache, locked
 from wheelworks.shared.compat import tomllib
-from wheelworks.shared.errors import CommandError, StepError
+from wheelworks.shared.errors import CommandError, StepError, WheelworksError
 from wheelworks.shared.hashes import digest
 from wheelworks.shared.paths import prepend_path
 from wheelworks.shared.run import run
 
-# Installed with the project's build requirements into its cached build environment.
-FRONTEND_REQUIREMENTS = ("build>=1.2",)
-
 
 @dataclass(frozen=True)
 class BuildEnvironment:
-    """Where a build runs: the python that runs it and, for pypa/build, the cached venv
-    whose tools (meson, ninja, cmake, cython…) the backend runs by name from PATH."""
+    """Where a build runs: the python that runs the backend and, for pypa/build, the cached
+    venv whose tools (meson, ninja, cmake, cython…) the backend runs by name from PATH."""
 
     python: Path
     venv: Path | None  # None: ``uv build`` makes, and activates, an environment of its own
@@ -73,7 +72,7 @@ class Frontend:
         elsewhere (a container's records carry theirs): one of the same requirements on
         the same interpreter, young enough, is as good as this machine's own. Without uv,
         or offline with no earlier resolution, the requirements as written."""
-        specs = sorted({*build_requires(source), *(FRONTEND_REQUIREMENTS if self.name != "uv" else ())})
+        specs = build_requires(source)
         of = digest([str(interpreter.path.resolve()), interpreter.build, specs])
         if self.uv is None:  # as written: nothing another machine could take for its own (of "")
             return Resolution(tuple(specs), now, "")
@@ -133,54 +132,44 @@ class Frontend:
             constraints.write_text("".join(f"{pin}\n" for pin in requires), encoding="utf-8")
             cmd: list[str | Path] = [self.uv, "build", "--wheel", "--python", where.python, "--build-constraints",
                                      constraints, "--out-dir", out, source]
-        else:  # in the prepared environment, which has what the build needs
-            cmd = [where.python, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check", "--outdir", out,
-                   source]
-        cmd += [f"--config-setting={key}={value}" for key, value in self.config_settings]
-        # The environment's tools first, then uv (pypa/build's --installer uv looks for it on PATH)
-        env = where.activate(prepend_path(env, "PATH", [self.uv.parent]) if self.uv else env)
-        if where.unasked is not None and self._ask_and_build(where, source, out, env, log):
-            return only_wheel(out, "the build")
-        run(cmd, log=log, cwd=source, env=env)
+            cmd += [f"--config-setting={key}={value}" for key, value in self.config_settings]
+            run(cmd, log=log, cwd=source, env=where.activate(prepend_path(env, "PATH", [self.uv.parent])))
+        else:
+            self._pypa_build(where, source, out, where.activate(env), log)
         return only_wheel(out, "the build")
 
-    def _ask_and_build(self, where: BuildEnvironment, source: Path, out: Path, env: Mapping[str, str],
-                       log: Path) -> bool:
-        """Ask the backend what else it needs and, when the environment has it all, build in
-        the same process (one start of pypa/build and the backend fewer per new environment);
-        otherwise install what it named, under the environment's lock. True when built."""
-        assert where.unasked is not None and where.venv is not None
-        said = out.with_name("requires-for-wheel.json")
-        run([where.python, "-c", _ASK_AND_BUILD, source, json.dumps(dict(self.config_settings)), out, said], log=log,
-            cwd=source, env=env)
-        extra = json.loads(said.read_text(encoding="utf-8"))
-        if extra:
-            with locked(where.venv):
-                venvs.install(where.venv, extra, log, where.os_name, env, self.uv)
-        atomic.write_text(where.unasked, json.dumps(extra) + "\n")  # after the install: then it holds
-        return not extra
+    def _pypa_build(self, where: BuildEnvironment, source: Path, out: Path, env: Mapping[str, str],
+                    log: Path) -> None:
+        """What ``python -m build --wheel --no-isolation`` does in the environment, driven
+        from this process through pypa/build's API: the environment's python runs only the
+        backend's hooks, one process and one import of pypa/build fewer per wheel. The first
+        build in an environment asks the backend what else it needs, and installs that."""
+        assert where.venv is not None
+
+        def hooks(cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
+            run(list(cmd), log=log, cwd=Path(cwd) if cwd else source, env={**env, **(extra_environ or {})})
+
+        settings = dict(self.config_settings)
+        try:
+            builder = ProjectBuilder(source, python_executable=str(where.python), runner=hooks)
+            if where.unasked is not None:
+                extra = sorted(builder.get_requires_for_build("wheel", settings or None))
+                with locked(where.venv):  # installing what is there already changes nothing
+                    venvs.install(where.venv, extra, log, where.os_name, env, self.uv)
+                atomic.write_text(where.unasked, json.dumps(extra) + "\n")  # after the install: then it holds
+            builder.build("wheel", out, settings)
+        except BuildBackendException as exc:  # the hook's command failed: its own error says so, with the log's tail
+            if isinstance(exc.exception, WheelworksError):
+                raise exc.exception from None
+            raise StepError(f"the build backend failed: {exc}") from None
+        except BuildException as exc:
+            raise StepError(f"{source}: {exc}", "see pyproject.toml's [build-system]") from None
 
 
 def frontend(requested: str, env: Mapping[str, str], config_settings: Mapping[str, str] | None = None) -> Frontend:
     settings = tuple(sorted((config_settings or {}).items()))
     uv = tools.uv(env) if requested != "build" else None
     return Frontend(requested, uv, settings) if uv else Frontend("build", None, settings)
-
-
-# The backend's requirements that the environment does not satisfy yet, as JSON in the file
-# argv[4]; and, when there are none, the wheel in argv[3], built as pypa/build's command does
-# with --no-isolation, in this process.
-_ASK_AND_BUILD = """
-import json, sys
-from build import ProjectBuilder, check_dependency
-source, settings, out, said = sys.argv[1], json.loads(sys.argv[2]) or None, sys.argv[3], sys.argv[4]
-builder = ProjectBuilder(source)
-missing = {d for req in builder.get_requires_for_build("wheel", settings) for d in check_dependency(req)}
-with open(said, "w", encoding="utf-8") as stream:
-    json.dump(sorted(m[0] for m in missing), stream)
-if not missing:
-    builder.build("wheel", out, settings or {})
-"""
 
 
 # What a backend reads to say what else it needs to build a wheel (setuptools: setup.py and
