@@ -46,7 +46,7 @@ def test_wheels_are_manylinux_vendored_and_import_without_the_prefix(
     record, store = _record(config)
     assert record.status == "ok"
     assert set(record.phases) == {"ref, matrix and interpreters", "checkout", "keys (resolving build requirements)",
-                                  "reuse", "libraries and build environments", "targets"}
+                                  "reuse", "libraries", "targets"}
     assert abs(sum(record.phases.values()) - (record.finished - record.started)) < 0.5, record.phases
     assert record.commit == subprocess.run(
         ["git", "-C", str(pytally_repo), "rev-parse", "main"], capture_output=True, text=True, check=True
@@ -70,7 +70,7 @@ def test_wheels_are_manylinux_vendored_and_import_without_the_prefix(
                 "test venv", "test command", "vendoring and ABI checks"} <= set(phases), phases
         inside = sum(v for k, v in phases.items()
                      if k not in ("waiting for a slot", "resolve build requirements", "build environment, made ahead"))
-        assert phases["build environment, made ahead"] > 10 * phases["build environment"], phases  # found made
+        assert phases["build environment, made ahead"] > 0, phases  # while the library built
         assert abs(inside - sum(s.seconds for s in target.steps)) < 0.01 * len(phases), phases
         for step in target.steps:
             assert (store.folder(record.id) / step.log).read_text().startswith("+ ")

@@ -121,10 +121,11 @@ def test_with_nothing_to_reuse_the_libraries_build_while_the_requirements_resolv
     started = tmp_path / "library-started"
     tarball, sha256 = libtally_tarball
     recipe = f'url = "{tarball.as_uri()}"\nsha256 = "{sha256}"\n'
+    marker = f"touch {started} && mkdir -p $PREFIX/lib && cc -shared -o $PREFIX/lib/libmarker.so -x c /dev/null"
     config = make_config(
         build=f"[build]\npython = {pythons[-1:]!r}\n",
         library=f'[[library]]\nname = "libtally"\nversion = "1.2.3"\n{recipe}system = "cmake"\n\n'
-                f'[[library]]\nname = "marker"\nversion = "1"\n{recipe}system = "script"\nscript = "touch {started} && mkdir -p $PREFIX/lib && cc -shared -o $PREFIX/lib/libmarker.so -x c /dev/null"\n')
+                f'[[library]]\nname = "marker"\nversion = "1"\n{recipe}system = "script"\nscript = "{marker}"\n')
     keyed_targets = pipeline.keyed_targets
 
     def after_a_library_started(*args, **kwargs):

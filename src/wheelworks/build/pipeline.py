@@ -188,7 +188,7 @@ def build_wheels(config: Config, options: BuildOptions, reporter: Reporter | Non
         raise
     finally:
         run_mod.resume()
-        record.finished = time.time()
+        record.finished, record.phases = time.time(), wall.seconds
         store.save(record)
         shutil.rmtree(work, ignore_errors=True)
     return record
@@ -199,23 +199,29 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
                    store: Records, reporter: Reporter, work: Path, interrupted: threading.Event,
                    wall: Phases, libraries_made: Callable[[], libraries.Prefix]) -> None:
     """The libraries (``libraries_made``), with the build environments made beside them (they
-    need only the resolved requirements, and a library's configure leaves a core idle); then
-    each job's build, repair and test, several at once within ``-j``."""
+    need only the resolved requirements, and a library's configure leaves a core idle; a
+    build that starts before its environment is made waits for it); then each job's build,
+    repair and test, several at once within ``-j``."""
     lead = _lead(config, tree, jobs)
     ahead = ThreadPoolExecutor(max_workers=options.jobs)
+    for job in [lead] if lead else jobs:  # with a lead, the others may build nothing
+        ahead.submit(_prepare_ahead, chosen, job, how, tree, store.log(record.id, job.target.identifier, "build"))
     try:
-        with wall.timing("libraries and build environments"):
-            made = [ahead.submit(_prepare_ahead, chosen, job, how, tree, store.log(record.id, job.target.identifier,
-                                                                                  "build"))
-                    for job in ([lead] if lead else jobs)]  # with a lead, the others may build nothing
-            prefix = libraries_made()
-            for future in made:
-                future.result()
+        _libraries_and_targets(config, options, how, tree, chosen, jobs, lead, record, store, reporter, work,
+                               interrupted, wall, libraries_made)
     except BaseException:
-        run_mod.stop_all()  # a failed or interrupted library build: no environment is made on for nothing
+        run_mod.stop_all()  # an environment still being made is not wanted any more
         raise
     finally:
         ahead.shutdown(wait=True, cancel_futures=True)
+
+
+def _libraries_and_targets(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout,
+                           chosen: Frontend, jobs: list[_Job], lead: _Job | None, record: BuildRecord,
+                           store: Records, reporter: Reporter, work: Path, interrupted: threading.Event,
+                           wall: Phases, libraries_made: Callable[[], libraries.Prefix]) -> None:
+    with wall.timing("libraries"):
+        prefix = libraries_made()
     targets = time.monotonic()
     epoch = commit_epoch(tree.epoch, options.settings.source_date_epoch)
     context = steps.TargetContext(
@@ -276,7 +282,8 @@ def _lead(config: Config, tree: Checkout, jobs: list[_Job]) -> _Job | None:
     return gil[0] if gil and wanted else None
 
 
-AHEAD = "build environment, made ahead"  # a target's phase outside its steps, as the wait and the resolution are
+AHEAD = "build environment, made ahead"
+OUTSIDE_STEPS = ("resolve build requirements", AHEAD, "waiting for a slot")  # a target's phases before its steps
 
 
 def _prepare_ahead(chosen: Frontend, job: _Job, how: libraries.LibraryBuild, tree: Checkout, log: Path) -> None:
@@ -597,7 +604,7 @@ class _TargetRunner:
         log = self.store.log(self.record.id, job.target.identifier, name)
         relative = str(log.relative_to(self.store.folder(self.record.id)))
         self.reporter.event(job.target.identifier, name, "start")
-        start, before = time.monotonic(), sum(job.phases.seconds.values())
+        start, before = time.monotonic(), _in_steps(job.phases)
         try:
             value = action(log)
         except (WheelworksError, OSError) as exc:
@@ -616,9 +623,13 @@ class _TargetRunner:
         """The step's seconds; what its phases did not time is its own phase, so the
         phases add up to the target's time."""
         seconds = time.monotonic() - start
-        job.phases.add(f"{name}: the rest", max(seconds - (sum(job.phases.seconds.values()) - before), 0.0))
-        job.result.phases = dict(job.phases.seconds)
+        job.phases.add(f"{name}: the rest", max(seconds - (_in_steps(job.phases) - before), 0.0))
+        job.result.phases = job.phases.seconds
         return round(seconds, 3)
+
+
+def _in_steps(phases: Phases) -> float:
+    return sum(seconds for name, seconds in phases.seconds.items() if name not in OUTSIDE_STEPS)
 
 
 def _delivered(result: TargetRecord, final: Path) -> None:
