@@ -7,7 +7,9 @@ For every CPython 3.8-3.13 on the machine, each project is built, in one run:
       (a first untimed round warms it): the C library once with CMake, then per
       interpreter `uv build --wheel`, `auditwheel repair`, `uv venv`, `uv pip install` and
       the test command;
-  (b) `wheelworks build -j 1` with an empty wheelworks cache;
+  (b) `wheelworks build -j 1` with an empty wheelworks cache: one wheel builds at a time,
+      the one before it is repaired and tested meanwhile;
+  (b1) the same held to one CPU (sched_setaffinity), where nothing can run beside;
   (c) `wheelworks build --rebuild` (default -j: the CPU count) with an empty cache;
   (d) `wheelworks build` on the same commit: nothing changed;
   (e) the same after a commit that changes one Python file;
@@ -166,9 +168,11 @@ def _commit(repo: Path, path: str, text: str) -> None:
     fixtures._git(repo, "commit", "-q", "-am", f"change {path}")
 
 
-def wheelworks(config: Path, cache: Path, *extra: object) -> tuple[Timing, dict]:
+def wheelworks(config: Path, cache: Path, *extra: object, cpus: set[int] | None = None) -> tuple[Timing, dict]:
+    """One build, on the CPUs ``cpus`` only when given (and what it starts with it)."""
+    pinned = {"preexec_fn": lambda: os.sched_setaffinity(0, cpus)} if cpus else {}
     took = timed(lambda: sh(sys.executable, "-m", "wheelworks", "build", "--config", config,
-                               "--cache-dir", cache, *extra))
+                               "--cache-dir", cache, *extra, **pinned))
     builds = sorted((config.parent / "builds").glob("*/record.json"))
     return took, json.loads(builds[-1].read_text())
 
@@ -177,6 +181,9 @@ def measure(project: Project, pythons: dict, work: Path, frontend: str) -> tuple
     a = baseline(project, pythons, work)
     (work / "cold").mkdir()
     runs = {"b": wheelworks(project.config(work / "cold", list(pythons), frontend), work / "cache-cold", "-j", 1)}
+    (work / "one-cpu").mkdir()
+    runs["b1"] = wheelworks(project.config(work / "one-cpu", list(pythons), frontend), work / "cache-one-cpu", "-j", 1,
+                            cpus={min(os.sched_getaffinity(0))})
     (work / "wheels").mkdir()
     config = project.config(work / "wheels", list(pythons), frontend)
     runs["c"] = wheelworks(config, work / "cache", "--rebuild")
@@ -216,6 +223,7 @@ def main() -> None:
 def table(project: Project, a: Timing, runs: dict[str, tuple[Timing, dict]]) -> str:
     labels = {
         "b": "`wheelworks build -j 1`, empty cache",
+        "b1": "`wheelworks build -j 1`, empty cache, held to one CPU (its affinity)",
         "c": "`wheelworks build --rebuild` (default -j), empty cache",
         "d": "`wheelworks build`, same commit (nothing changed)",
         "e": "`wheelworks build`, one Python file changed",
