@@ -207,24 +207,28 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
     for job in [lead] if lead else jobs:  # with a lead, the others may build nothing
         ahead.submit(_prepare_ahead, chosen, job, how, tree, store.log(record.id, job.target.identifier, "build"))
     try:
-        _libraries_and_targets(config, options, how, tree, chosen, jobs, lead, record, store, reporter, work,
-                               interrupted, wall, libraries_made)
+        with wall.timing("libraries"):
+            prefix = libraries_made()
+        targets = time.monotonic()
+        runner = _TargetRunner(context=_context(config, options, how, tree, chosen, jobs, prefix), store=store,
+                               record=record, reporter=reporter, interrupted=interrupted,
+                               wheelhouse=options.wheelhouse, work=work)
+        try:
+            _run_targets(runner, lead, jobs, options.jobs)
+        finally:
+            wall.add("targets", time.monotonic() - targets)
     except BaseException:
-        run_mod.stop_all()  # an environment still being made is not wanted any more
+        run_mod.stop_all()  # a build environment still being made is not wanted any more
         raise
     finally:
         ahead.shutdown(wait=True, cancel_futures=True)
 
 
-def _libraries_and_targets(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout,
-                           chosen: Frontend, jobs: list[_Job], lead: _Job | None, record: BuildRecord,
-                           store: Records, reporter: Reporter, work: Path, interrupted: threading.Event,
-                           wall: Phases, libraries_made: Callable[[], libraries.Prefix]) -> None:
-    with wall.timing("libraries"):
-        prefix = libraries_made()
-    targets = time.monotonic()
+def _context(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout, chosen: Frontend,
+             jobs: list[_Job], prefix: libraries.Prefix) -> steps.TargetContext:
+    """What every target's steps need, once the libraries are built."""
     epoch = commit_epoch(tree.epoch, options.settings.source_date_epoch)
-    context = steps.TargetContext(
+    return steps.TargetContext(
         config=config, platform=how.platform, cache=how.cache, checkout=tree, prefix=prefix, frontend=chosen,
         ccache=tools.find("ccache", options.env) if config.build.ccache else None,
         epoch=epoch, env=options.env,
@@ -240,12 +244,6 @@ def _libraries_and_targets(config: Config, options: BuildOptions, how: libraries
                                    compilers=sbom.compilers_of(prefix.toolchain), repair_tool=None,
                                    wheelworks=importlib.metadata.version("wheelworks")),
     )
-    runner = _TargetRunner(context=context, store=store, record=record, reporter=reporter, interrupted=interrupted,
-                           wheelhouse=options.wheelhouse, work=work)
-    try:
-        _run_targets(runner, lead, jobs, options.jobs)
-    finally:
-        wall.add("targets", time.monotonic() - targets)
 
 
 def _run_targets(runner: _TargetRunner, lead: _Job | None, jobs: list[_Job], width: int) -> None:
