@@ -203,10 +203,9 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
     build that starts before its environment is made waits for it); then each job's build,
     repair and test, several at once within ``-j``."""
     lead = _lead(config, tree, jobs)
-    ahead = ThreadPoolExecutor(max_workers=options.jobs)
-    for job in [lead] if lead else jobs:  # with a lead, the others may build nothing
-        ahead.submit(_prepare_ahead, chosen, job, how, tree, store.log(record.id, job.target.identifier, "build"))
-    try:
+    with _threads(options.jobs) as ahead:
+        for job in [lead] if lead else jobs:  # with a lead, the others may build nothing
+            ahead.submit(_prepare_ahead, chosen, job, how, tree, store.log(record.id, job.target.identifier, "build"))
         with wall.timing("libraries"):
             prefix = libraries_made()
         targets = time.monotonic()
@@ -217,11 +216,6 @@ def _build_targets(config: Config, options: BuildOptions, how: libraries.Library
             _run_targets(runner, lead, jobs, options.jobs)
         finally:
             wall.add("targets", time.monotonic() - targets)
-    except BaseException:
-        run_mod.stop_all()  # a build environment still being made is not wanted any more
-        raise
-    finally:
-        ahead.shutdown(wait=True, cancel_futures=True)
 
 
 def _context(config: Config, options: BuildOptions, how: libraries.LibraryBuild, tree: Checkout, chosen: Frontend,
@@ -250,24 +244,20 @@ def _run_targets(runner: _TargetRunner, lead: _Job | None, jobs: list[_Job], wid
     """``lead`` first, then the rest. ``width`` (-j) bounds the wheel builds (the backend
     and compiler, where the CPU goes); a built wheel's repair and test run beside the next
     builds, as many at once, so a core is not left idle while another target repairs and tests."""
-    builds, checks = ThreadPoolExecutor(max_workers=width), ThreadPoolExecutor(max_workers=width)
-    try:
-        if lead is not None and (finish := builds.submit(runner.build, lead).result()) is not None:
-            checks.submit(finish).result()
-        to_build, to_test = runner.rest(lead, jobs)
-        tests = [checks.submit(test) for test in to_test]
-        for built in as_completed([builds.submit(runner.build, job) for job in to_build]):
-            if (finish := built.result()) is not None:
-                tests.append(checks.submit(finish))
-        for test in tests:
-            test.result()
-    except BaseException:
-        runner.interrupted.set()  # stop scheduling at once, end what runs (before waiting for it)
-        run_mod.stop_all()
-        raise
-    finally:
-        for pool in (builds, checks):
-            pool.shutdown(wait=True, cancel_futures=True)
+    with _threads(width) as builds, _threads(width) as checks:
+        try:
+            if lead is not None and (finish := builds.submit(runner.build, lead).result()) is not None:
+                checks.submit(finish).result()
+            to_build, to_test = runner.rest(lead, jobs)
+            tests = [checks.submit(test) for test in to_test]
+            for built in as_completed([builds.submit(runner.build, job) for job in to_build]):
+                if (finish := built.result()) is not None:
+                    tests.append(checks.submit(finish))
+            for test in tests:
+                test.result()
+        except BaseException:
+            runner.interrupted.set()  # stop scheduling at once; leaving the pools ends what runs
+            raise
 
 
 def _lead(config: Config, tree: Checkout, jobs: list[_Job]) -> _Job | None:
@@ -405,15 +395,22 @@ def _started_early(make: Callable[[], T], now: bool) -> Iterator[Callable[[], T]
     if not now:
         yield make
         return
-    pool = ThreadPoolExecutor(max_workers=1)
-    started = pool.submit(make)
+    with _threads(1) as pool:
+        yield pool.submit(make).result
+
+
+@contextmanager
+def _threads(width: int) -> Iterator[ThreadPoolExecutor]:
+    """A pool of ``width`` threads, waited for when the block ends. Left by an error or an
+    interrupt, the commands its work runs are stopped first: none may outlive the build."""
+    pool = ThreadPoolExecutor(max_workers=width)
     try:
-        yield started.result
+        yield pool
     except BaseException:
-        run_mod.stop_all()  # what it runs must not outlive the build
+        run_mod.stop_all()
         raise
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _libraries(config: Config, how: libraries.LibraryBuild, store: Records, record: BuildRecord,
